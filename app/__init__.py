@@ -1,0 +1,1 @@
+"""scry's shells: the command line and (later) the Qt window."""

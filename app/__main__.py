@@ -1,0 +1,5 @@
+import sys
+
+from scry.app.cli import main
+
+sys.exit(main())

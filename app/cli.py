@@ -1,0 +1,277 @@
+"""The ``scry`` command line: index, search, similar, status, inspect.
+
+Every command takes ``--json`` for scripts (stable keys, documented in README) and exits with a
+meaningful status:
+
+    0  success
+    1  nothing found (search/similar with no results, inspect of a file that is not indexed)
+    2  usage error (bad arguments)
+    3  bad input (missing file or folder, unreadable query image)
+    4  the embedding model is unavailable and the command needs it
+    5  the catalog cannot be used (newer version, locked, read-only, damaged, disk full)
+    130 interrupted (Ctrl+C)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import threading
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_EMPTY, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_MODEL, EXIT_CATALOG, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
+
+EPILOG = """\
+examples:
+  scry index ~/Pictures ~/Documents     add folders and index them (run again to update)
+  scry search "red bicycle in the snow"  find photos and pages by what they show or say
+  scry search --image holiday.jpg        find pictures that look like this one
+  scry similar ~/Pictures/cat.jpg        the same, for a file scry has indexed
+  scry status                            what is indexed, what failed and why
+  scry inspect ~/Documents/report.pdf    what scry knows about one file
+
+The model is a Hugging Face id or a local folder: --model, or SCRY_MODEL, or the settings file.
+Data lives in the user data folder; SCRY_HOME moves it.
+exit codes: 0 ok, 1 nothing found, 2 usage, 3 bad input, 4 model unavailable, 5 catalog error, 130 interrupted
+"""
+
+
+def _version() -> str:
+    try:
+        return version("scry")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
+    common.add_argument("--model", metavar="ID_OR_DIR", help="embedding model: Hugging Face id or local folder")
+    common.add_argument("--home", metavar="DIR", type=Path, help="data folder (default: SCRY_HOME or the user data folder)")
+    common.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+
+    p = argparse.ArgumentParser(
+        prog="scry", description="Find your own photos and documents by what they show and say.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, parents=[common],
+    )
+    p.add_argument("--version", action="version", version=f"scry {_version()}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    ix = sub.add_parser("index", parents=[common], help="index folders (new, changed, moved, deleted files)",
+                        description="Add FOLDERs to the indexed folders and bring the index up to date. "
+                                    "Without FOLDER, updates every folder indexed before.")
+    ix.add_argument("folders", nargs="*", type=Path, metavar="FOLDER")
+    ix.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    se = sub.add_parser("search", parents=[common], help="search by text, by an image, or both",
+                        description="Search by words (meaning and keywords) and/or by an image file.")
+    se.add_argument("text", nargs="*", help="what to look for")
+    se.add_argument("--image", metavar="PATH", type=Path, help="an image whose look to search for")
+    se.add_argument("-k", "--limit", type=int, default=20, help="number of results (default 20)")
+
+    si = sub.add_parser("similar", parents=[common], help="files that look like PATH",
+                        description="Find files similar to PATH, using its stored vectors when it is indexed.")
+    si.add_argument("path", type=Path)
+    si.add_argument("-k", "--limit", type=int, default=20, help="number of results (default 20)")
+
+    sub.add_parser("status", parents=[common], help="what is indexed, failures with reasons, model, size")
+
+    ins = sub.add_parser("inspect", parents=[common], help="what scry knows about one file")
+    ins.add_argument("path", type=Path)
+    ins.add_argument("--vectors", action="store_true", help="include the stored vectors")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="scry: %(levelname)s: %(message)s")
+    if args.verbose < 2:
+        for noisy in ("httpx", "httpcore", "urllib3", "huggingface_hub", "sentence_transformers", "transformers"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    from scry.indexer.errors import ScryError
+
+    try:
+        return COMMANDS[args.command](args)
+    except ScryError as exc:
+        print(f"scry: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("scry: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _engine(args: argparse.Namespace):
+    from scry.indexer.engine import Engine
+
+    return Engine(home=args.home.expanduser().resolve() if args.home else None, model=args.model)
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def _warn_keyword_only(engine: Any) -> None:
+    if engine.model_error:
+        print(f"scry: {engine.model_error}", file=sys.stderr)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    show = not args.json and not args.quiet and sys.stderr.isatty()
+    bar = None
+    cancel = threading.Event()
+
+    def progress(p: Any) -> None:
+        nonlocal bar
+        if not show or p.phase != "indexing":
+            return
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=p.total, unit="file", desc="indexing", file=sys.stderr, dynamic_ncols=True)
+        bar.total = p.total
+        bar.update(p.done - bar.n)
+        if p.current:
+            bar.set_postfix_str(Path(p.current).name[-40:], refresh=False)
+
+    try:
+        engine.load_model()
+        _warn_keyword_only(engine)
+        report = engine.index(args.folders or None, progress=progress, cancel=cancel)
+    except KeyboardInterrupt:
+        cancel.set()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+        engine.close()
+    if args.json:
+        _print_json(report.as_json())
+    else:
+        parts = [f"{report.new} new", f"{report.changed} changed", f"{report.moved} moved",
+                 f"{report.deleted} deleted", f"{report.unchanged} unchanged", f"{report.failed} failed"]
+        print(f"Indexed in {report.seconds:.1f}s: " + ", ".join(parts) + f"; {report.embedded} items embedded.")
+        for path, reason in report.failures[:20]:
+            print(f"  failed: {path}: {reason}")
+        if len(report.failures) > 20:
+            print(f"  ... and {len(report.failures) - 20} more (scry status lists them all)")
+        for root in report.offline_roots:
+            print(f"  offline: {root} (kept as it was)")
+    return EXIT_OK
+
+
+def _print_hits(hits: list[Any], as_json: bool) -> int:
+    if as_json:
+        _print_json([h.as_json() for h in hits])
+    elif not hits:
+        print("No matches.")
+    else:
+        for h in hits:
+            where = ""
+            if "page" in h.locator:
+                where = f" p.{h.locator['page']}"
+            elif "start" in h.locator:
+                where = f" chars {h.locator['start']}-{h.locator['end']}"
+            elif "time" in h.locator:
+                where = f" at {h.locator['time']:.1f}s"
+            print(f"{h.score:6.3f}  {h.kind + where:<18} {h.path}")
+    return EXIT_OK if hits else EXIT_EMPTY
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from scry.indexer.errors import BadInput
+
+    text = " ".join(args.text).strip()
+    if not text and args.image is None:
+        raise BadInput('Nothing to search for. Give some words (scry search "a red car") or --image PATH.')
+    engine = _engine(args)
+    try:
+        engine.load_model()
+        _warn_keyword_only(engine)
+        if args.image is not None and text:
+            hits = engine.search_combined(text, args.image, args.limit)
+        elif args.image is not None:
+            hits = engine.search_image(args.image, args.limit)
+        else:
+            hits = engine.search(text, args.limit)
+    finally:
+        engine.close()
+    return _print_hits(hits, args.json)
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    try:
+        hits = engine.similar(args.path, args.limit)
+    finally:
+        engine.close()
+    return _print_hits(hits, args.json)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    try:
+        st = engine.status()
+    finally:
+        engine.close()
+    if args.json:
+        _print_json(st)
+        return EXIT_OK
+    print(f"Data folder: {st['home']} ({st['index_bytes'] / 1e6:.1f} MB)")
+    dim = f", {st['dimension']} dimensions" if st["dimension"] else " (not used yet)"
+    mods = f", reads {' and '.join(st['modalities'])}" if st["modalities"] else ""
+    print(f"Model: {st['model']}{dim}{mods}")
+    if st["modalities"] and "image" not in st["modalities"]:
+        print("  This model reads text only: images are found by name, folder and metadata, not by what they show.")
+    print(f"Files: {st['files']} ({', '.join(f'{n} {k}' for k, n in sorted(st['kinds'].items())) or 'none'}), "
+          f"items: {st['items']}, failed: {st['failed']}")
+    ok = st["files"] - st["failed"]
+    if st["dimension"] and st["embedded_files"] < ok:
+        print(f"  {ok - st['embedded_files']} readable files are not embedded by this model yet: run `scry index`.")
+    for r in st["roots"]:
+        print(f"Folder: {r['path']} - {r['files']} files{'' if r['online'] else ' (offline, kept)'}")
+    if st["errors"]:
+        print("Files that could not be read:")
+        for e in st["errors"]:
+            print(f"  {e['path']}: {e['reason']}")
+    return EXIT_OK
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    try:
+        info = engine.inspect(args.path, vectors=args.vectors)
+    finally:
+        engine.close()
+    if args.json:
+        _print_json(info)
+    else:
+        print(f"{info['path']}: {info['status']}" + (f" ({info['reason']})" if info.get("reason") else ""))
+        for k, v in (info.get("meta") or {}).items():
+            print(f"  {k}: {v}")
+        for it in info["items"]:
+            line = f"  {it.get('kind', 'item')} {json.dumps(it['locator'])}"
+            if args.vectors:
+                line += "  vectors: " + (", ".join(f"{m}[{len(v)}]" for m, v in it["vectors"].items()) or "none")
+            print(line)
+    return EXIT_EMPTY if info["status"] == "not_indexed" else EXIT_OK
+
+
+COMMANDS = {"index": cmd_index, "search": cmd_search, "similar": cmd_similar,
+            "status": cmd_status, "inspect": cmd_inspect}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

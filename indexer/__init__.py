@@ -1,0 +1,1 @@
+"""scry's engine: catalog, extraction, embedding, vector index and search. Never imports Qt."""

@@ -1,0 +1,224 @@
+"""The engine facade: the one object the CLI, the window and the tray talk to.
+
+It owns the data folder (catalog, vector indexes, settings), loads the embedding model lazily,
+falls back to keyword-only search when the model is unavailable, and answers index, search,
+similar, status and inspect requests. It never imports Qt.
+
+Example:
+    >>> eng = Engine(home=Path("/tmp/scry"), model="/models/clip")  # doctest: +SKIP
+    >>> eng.index([Path("~/Pictures").expanduser()]).as_json()  # doctest: +SKIP
+    {'new': 120, 'changed': 0, ...}
+    >>> [h.path for h in eng.search("dog on a beach")]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from . import store
+from .catalog import Catalog
+from .config import DEFAULT_MODEL, Settings, data_home
+from .errors import ModelUnavailable
+from .extract import extractor_for, locator
+from .indexing import Indexer, IndexReport, Progress
+from .models import Embedder
+from .schema import Embedded, File, Item, Vector
+from .search import Hit, Searcher
+from .vectors import VectorStore
+
+log = logging.getLogger(__name__)
+
+
+def choose_model(explicit: str | None, settings: Settings) -> str:
+    """The model to use: --model, then SCRY_MODEL, then the settings, then the default."""
+    for candidate in (explicit, os.environ.get("SCRY_MODEL"), settings.model):
+        if candidate:
+            local = Path(candidate).expanduser()
+            return str(local.resolve()) if local.is_dir() else candidate
+    return DEFAULT_MODEL
+
+
+class Engine:
+    def __init__(self, home: Path | None = None, model: str | None = None, *,
+                 settings: Settings | None = None, download: bool = True) -> None:
+        self.home = home or data_home()
+        self.settings = settings or Settings.load(self.home)
+        self.model_name = choose_model(model, self.settings)
+        self._download = download
+        self._catalog: Catalog | None = None
+        self.embedder: Embedder | None = None
+        self.vectors: VectorStore | None = None
+        self.model_error: str | None = None
+        self._model_tried = False
+        self._lock = threading.RLock()
+
+    # ---------------------------------------------------------------- plumbing
+
+    @property
+    def catalog(self) -> Catalog:
+        with self._lock:
+            if self._catalog is None:
+                self._catalog = Catalog.open(self.home)
+            return self._catalog
+
+    def load_model(self) -> bool:
+        """Load the embedding model and its vector indexes once; False means keyword-only mode."""
+        with self._lock:
+            if self._model_tried:
+                return self.vectors is not None
+            self._model_tried = True
+            emb = Embedder(self.model_name, device=self.settings.device,
+                           batch_size=self.settings.batch_size, download=self._download)
+            try:
+                info = emb.info()
+            except ModelUnavailable as exc:
+                self.model_error = str(exc)
+                log.warning("%s", exc)
+                return False
+            with self.catalog.session() as s:
+                row = store.get_or_add_model(s, self.model_name, info.dimension, info.modalities)
+                model_id = row.id
+            self.embedder = emb
+            self.vectors = VectorStore(self.home, self.catalog, model_id, info.dimension).open()
+            if "image" not in info.modalities:
+                log.warning("The model %s reads text only: images are searchable by file name, "
+                            "folder and metadata, not by what they show.", self.model_name)
+            return True
+
+    @property
+    def keyword_only(self) -> bool:
+        return self.vectors is None
+
+    def _searcher(self) -> Searcher:
+        self.load_model()
+        return Searcher(self.catalog, self.embedder, self.vectors)
+
+    # ---------------------------------------------------------------- commands
+
+    def index(self, folders: list[Path] | None = None, *, progress: Callable[[Progress], None] | None = None,
+              cancel: threading.Event | None = None) -> IndexReport:
+        """Index ``folders`` (added as roots), or every known root when none are given."""
+        self.load_model()
+        if not folders:
+            with self.catalog.session() as s:
+                folders = [Path(r.path) for r in store.roots(s)]
+        indexer = Indexer(self.home, self.catalog, self.settings, embedder=self.embedder,
+                          vectors=self.vectors, model_id=self.vectors.model_id if self.vectors else None,
+                          progress=progress, cancel=cancel)
+        report = indexer.run([Path(f) for f in folders])
+        report.keyword_only = self.model_error
+        return report
+
+    def search(self, query: str, k: int = 20) -> list[Hit]:
+        return self._searcher().text(query, k)
+
+    def search_image(self, path: str | Path, k: int = 20) -> list[Hit]:
+        return self._searcher().image(path, k)
+
+    def search_combined(self, query: str, image: str | Path, k: int = 20) -> list[Hit]:
+        """Words and an image together: the sum of their normalised query vectors."""
+        return self._searcher().combined(query, image, k)
+
+    def similar(self, path: str | Path, k: int = 20) -> list[Hit]:
+        return self._searcher().similar(path, k)
+
+    def status(self) -> dict[str, Any]:
+        """Counts, roots, errors with reasons, model and index size; does not load the model."""
+        with self.catalog.session() as s:
+            files = s.scalar(select(func.count(File.id))) or 0
+            failed = s.scalar(select(func.count(File.id)).where(File.status == "failed")) or 0
+            items = s.scalar(select(func.count(Item.id))) or 0
+            errors = [{"path": p, "reason": r} for p, r in
+                      s.execute(select(File.path, File.reason).where(File.status == "failed").order_by(File.path))]
+            by_kind = dict(s.execute(select(File.kind, func.count(File.id)).group_by(File.kind)).all())
+            roots = []
+            for r in store.roots(s):
+                n = s.scalar(select(func.count(File.id)).where(File.root_id == r.id)) or 0
+                roots.append({"path": r.path, "online": bool(r.online) and Path(r.path).is_dir(),
+                              "files": n, "last_scan": r.last_scan_at})
+            models = store.models_named(s, self.model_name)
+            model_row = models[0] if models else None
+            if self.vectors is not None:
+                model_row = next((m for m in models if m.id == self.vectors.model_id), model_row)
+            embedded = vectors = 0
+            if model_row is not None:
+                embedded = s.scalar(select(func.count()).select_from(Embedded).where(Embedded.model_id == model_row.id)) or 0
+                vectors = s.scalar(select(func.count(Vector.id)).where(Vector.model_id == model_row.id)) or 0
+        index_bytes = sum(p.stat().st_size for p in self.home.glob("catalog.sqlite3*"))
+        vec_dir = self.home / "vectors"
+        if vec_dir.is_dir():
+            index_bytes += sum(p.stat().st_size for p in vec_dir.iterdir() if p.is_file())
+        return {
+            "files": files, "items": items, "failed": failed,
+            "model": self.model_name,
+            "dimension": model_row.dimension if model_row else None,
+            "modalities": model_row.modalities.split(",") if model_row and model_row.modalities else None,
+            "embedded_files": embedded, "vectors": vectors,
+            "keyword_only": self.model_error,
+            "kinds": by_kind, "roots": roots, "errors": errors,
+            "index_bytes": index_bytes, "home": str(self.home),
+        }
+
+    def inspect(self, path: str | Path, *, vectors: bool = False) -> dict[str, Any]:
+        """What the catalog knows about one file."""
+        p = Path(path).expanduser()
+        key = str(p.resolve()) if p.exists() else str(p.absolute())
+        with self.catalog.session() as s:
+            row = store.file_by_path(s, key)
+            if row is None:
+                return {"path": key, "status": "not_indexed", "reason": self._why_not_indexed(p),
+                        "items": []}
+            model_id = None
+            if vectors:
+                self.load_model()
+                model_id = self.vectors.model_id if self.vectors else None
+            items = list(s.scalars(select(Item).where(Item.file_id == row.id).order_by(Item.seq)))
+            vecs: dict[int, dict[str, list[float]]] = {}
+            if model_id is not None and items:
+                for v in s.scalars(select(Vector).where(Vector.item_id.in_([i.id for i in items]),
+                                                        Vector.model_id == model_id)):
+                    import numpy as np
+
+                    vecs.setdefault(v.item_id, {})[v.modality] = np.frombuffer(v.vec, dtype=np.float32).tolist()
+            out_items = []
+            for it in items:
+                entry: dict[str, Any] = {"locator": locator(it.page, it.char_start, it.char_end, it.time_s),
+                                         "kind": it.kind}
+                if vectors:
+                    mine = vecs.get(it.id, {})
+                    entry["vector"] = mine.get("image", mine.get("text"))
+                    entry["vectors"] = mine
+                out_items.append(entry)
+            return {
+                "path": row.path, "status": row.status, "reason": row.reason, "kind": row.kind,
+                "size": row.size, "fingerprint": row.fingerprint,
+                "meta": json.loads(row.meta) if row.meta else {}, "items": out_items,
+                "model": self.model_name if vectors else None,
+            }
+
+    def _why_not_indexed(self, p: Path) -> str:
+        if not p.exists():
+            return "no such file"
+        if extractor_for(p) is None:
+            return "not a file type scry indexes"
+        with self.catalog.session() as s:
+            roots = [Path(r.path) for r in store.roots(s)]
+        if not any(p.resolve().is_relative_to(r) for r in roots):
+            return "not inside an indexed folder (scry index FOLDER adds one)"
+        return "not indexed yet, or excluded by a pattern or hidden-folder rule (run scry index)"
+
+    def close(self) -> None:
+        with self._lock:
+            if self.vectors is not None:
+                self.vectors.save()
+            if self._catalog is not None:
+                self._catalog.close()
+                self._catalog = None

@@ -1,0 +1,380 @@
+"""The indexing pipeline: scan -> diff -> extract (ahead, in threads) -> embed (batches) -> store.
+
+Files are decoded by a small thread pool a few batches ahead of the model, so neither waits for
+the other. Each batch of files is embedded outside any transaction and then written in one
+transaction (files, items, full text, vectors, "embedded" marks), so a crash leaves every file
+either completely indexed or not at all. Vectors enter the HNSW indexes after the commit; the
+indexes are saved every minute and at the end, and rebuilt from the catalog if a crash left them
+behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import store
+from .catalog import Catalog
+from .config import Settings
+from .errors import BadInput, ExtractionError
+from .extract import Extracted, extract, extractor_for, split_by_chars
+from .models import Embedder
+from .scan import DiskFile, WalkRules, diff, walk
+from .schema import File, Root
+from .vectors import VectorStore
+
+log = logging.getLogger(__name__)
+
+SAVE_EVERY_S = 60.0
+
+
+@dataclass
+class Progress:
+    """A snapshot of a running index job, for progress bars and status lines."""
+
+    phase: str = "starting"  # scanning | indexing | saving | done | cancelled
+    done: int = 0
+    total: int = 0
+    failed: int = 0
+    current: str = ""
+    files_per_s: float = 0.0
+    eta_s: float | None = None
+
+
+@dataclass
+class IndexReport:
+    new: int = 0
+    changed: int = 0
+    moved: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    cancelled: bool = False
+    offline_roots: list[str] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    keyword_only: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "new": self.new, "changed": self.changed, "moved": self.moved, "deleted": self.deleted,
+            "unchanged": self.unchanged, "failed": self.failed, "embedded": self.embedded,
+            "seconds": round(self.seconds, 3), "cancelled": self.cancelled,
+            "offline_roots": self.offline_roots,
+            "failures": [{"path": p, "reason": r} for p, r in self.failures],
+            "keyword_only": self.keyword_only,
+        }
+
+
+@dataclass
+class _Work:
+    disk: DiskFile
+    fingerprint: str | None
+    root: Root
+    changed: bool = False  # content changed: drop all old items and vectors first
+    extracted: Extracted | None = None
+    error: str | None = None
+    vectors: dict[str, tuple[list[int], np.ndarray]] = field(default_factory=dict)
+
+
+class Indexer:
+    """Runs one indexing pass over some roots. Create one per run.
+
+    ``embedder``/``vectors``/``model_id`` are None in keyword-only mode: files are still
+    catalogued with their text, and embedded later when a model is available.
+    """
+
+    def __init__(self, home: Path, catalog: Catalog, settings: Settings, *,
+                 embedder: Embedder | None = None, vectors: VectorStore | None = None,
+                 model_id: int | None = None, progress: Callable[[Progress], None] | None = None,
+                 cancel: threading.Event | None = None) -> None:
+        self.home = home
+        self.catalog = catalog
+        self.settings = settings
+        self.embedder = embedder if vectors is not None else None
+        self.vectors = vectors
+        self.model_id = model_id
+        self._progress_cb = progress
+        self.cancel = cancel or threading.Event()
+        self.progress = Progress()
+        self._split_lock = threading.Lock()
+        self._modalities: tuple[str, ...] = ()
+        if self.embedder is not None:
+            self._modalities = tuple(m for m in ("image", "text") if self.embedder.supports(m))
+
+    # ------------------------------------------------------------------ driver
+
+    def run(self, folders: list[Path]) -> IndexReport:
+        started = time.monotonic()
+        report = IndexReport()
+        self._emit(phase="scanning")
+        online = self._register_roots(folders, report)
+        rules = WalkRules(include=list(self.settings.include), exclude=list(self.settings.exclude),
+                          hidden=self.settings.index_hidden, skip_paths={str(self.home)})
+        disk: dict[str, tuple[DiskFile, Root]] = {}
+        for root in sorted(online, key=lambda r: -len(r.path)):  # nested roots: deepest wins
+            for df in walk(Path(root.path), rules):
+                if df.path not in disk and extractor_for(df.path) is not None:
+                    disk[df.path] = (df, root)
+        root_ids = [r.id for r in online]
+        work = self._apply_diff(disk, root_ids, report)
+        self._process(work, report)
+        if self.vectors is not None:
+            self._emit(phase="saving")
+            self.vectors.save()
+        with self.catalog.session() as s:
+            for root in online:
+                s.get(Root, root.id).last_scan_at = time.time()
+        report.seconds = time.monotonic() - started
+        self._emit(phase="cancelled" if report.cancelled else "done", eta_s=0.0)
+        return report
+
+    def _register_roots(self, folders: list[Path], report: IndexReport) -> list[Root]:
+        online: list[Root] = []
+        with self.catalog.session() as s:
+            for folder in folders:
+                folder = folder.expanduser()
+                known = store.root_by_path(s, str(folder.absolute()))
+                if not folder.is_dir():
+                    if known is not None:
+                        known.online = 0
+                        report.offline_roots.append(known.path)
+                        log.warning("Folder %s is not available; keeping its index as it is", folder)
+                        continue
+                    raise BadInput(f"{folder} is not a folder (or does not exist). Give a folder to index.")
+                root = store.get_or_add_root(s, folder.resolve())
+                root.online = 1
+                online.append(root)
+        return online
+
+    def _apply_diff(self, disk: dict[str, tuple[DiskFile, Root]], root_ids: list[int],
+                    report: IndexReport) -> list[_Work]:
+        with self.catalog.session() as s:
+            known = store.known_files(s, root_ids)
+            d = diff((df for df, _ in disk.values()), known,
+                     lambda fp: store.files_with_fingerprint(s, fp, root_ids))
+            for old, df in d.moved:
+                store.move_file(s, old.id, disk[df.path][1], df)
+            for k, df in d.touched:
+                store.touch_file(s, k.id, df)
+            removed = store.delete_files(s, [k.id for k in d.deleted])
+        self._forget(removed)
+        report.moved, report.deleted = len(d.moved), len(d.deleted)
+        report.unchanged = len(d.unchanged) + len(d.touched)
+        report.new, report.changed = len(d.new), len(d.changed)
+        work = [_Work(df, fp, disk[df.path][1]) for df, fp in d.new]
+        work += [_Work(df, fp, disk[df.path][1], changed=True) for _, df, fp in d.changed]
+        if self.model_id is not None:
+            queued = {w.disk.path for w in work}
+            with self.catalog.session() as s:
+                for f in store.files_missing_model(s, root_ids, self.model_id):
+                    if f.path in queued or f.path not in disk:
+                        continue
+                    df, root = disk[f.path]
+                    work.append(_Work(df, f.fingerprint, root))
+        return work
+
+    def _forget(self, removed: store.Removed) -> None:
+        if self.vectors is None or not removed:
+            return
+        mine: dict[str, list[int]] = {}
+        for model_id, modality, label in removed:
+            if model_id == self.model_id:
+                mine.setdefault(modality, []).append(label)
+        self.vectors.remove(mine)
+
+    # ------------------------------------------------------------------ extraction ahead
+
+    def _splitter(self) -> Callable[[str], list[tuple[int, int]]]:
+        if self.embedder is None or "text" not in self._modalities:
+            return split_by_chars
+
+        def split(text: str) -> list[tuple[int, int]]:
+            with self._split_lock:  # fast tokenizers are not safe across threads
+                return self.embedder.split_passages(text)
+
+        return split
+
+    def _extract(self, w: _Work, splitter: Callable[[str], list[tuple[int, int]]]) -> _Work:
+        try:
+            w.extracted = extract(w.disk.path, splitter, page_cap=self.settings.pdf_page_cap)
+        except ExtractionError as exc:
+            w.error = exc.reason
+        except Exception as exc:  # noqa: BLE001 - a bad file must never stop the run
+            log.exception("Unexpected error reading %s", w.disk.path)
+            w.error = f"unexpected error: {type(exc).__name__}: {exc}"
+        return w
+
+    def _extracted(self, work: list[_Work]) -> Iterator[_Work]:
+        splitter = self._splitter()
+        workers = max(1, int(self.settings.decode_workers))
+        ahead = max(8, 4 * self.settings.batch_size)
+        with ThreadPoolExecutor(workers, thread_name_prefix="scry-decode") as pool:
+            pending: deque[Future[_Work]] = deque()
+            it = iter(work)
+            for w in it:
+                pending.append(pool.submit(self._extract, w, splitter))
+                if len(pending) >= ahead:
+                    break
+            while pending:
+                if self.cancel.is_set():
+                    for f in pending:
+                        f.cancel()
+                    return
+                done = pending.popleft().result()
+                nxt = next(it, None)
+                if nxt is not None:
+                    pending.append(pool.submit(self._extract, nxt, splitter))
+                yield done
+
+    # ------------------------------------------------------------------ batches
+
+    def _process(self, work: list[_Work], report: IndexReport) -> None:
+        total = len(work)
+        self._emit(phase="indexing", total=total, done=0)
+        started = time.monotonic()
+        last_save = started
+        batch: list[_Work] = []
+        items_in_batch = 0
+        done = 0
+        for w in self._extracted(work):
+            batch.append(w)
+            items_in_batch += len(w.extracted.items) if w.extracted else 0
+            if items_in_batch >= self.settings.batch_size or len(batch) >= 64:
+                done += self._flush(batch, report)
+                batch, items_in_batch = [], 0
+                rate = done / max(1e-6, time.monotonic() - started)
+                self._emit(done=done, current=w.disk.path, files_per_s=rate,
+                           eta_s=(total - done) / rate if rate > 0 else None, failed=report.failed)
+                if self.vectors is not None and time.monotonic() - last_save > SAVE_EVERY_S:
+                    self.vectors.save()
+                    last_save = time.monotonic()
+            if self.cancel.is_set():
+                report.cancelled = True
+                break
+        if batch:
+            done += self._flush(batch, report)
+        rate = done / max(1e-6, time.monotonic() - started)
+        self._emit(done=done, files_per_s=rate, eta_s=0.0, failed=report.failed)
+
+    def _flush(self, batch: list[_Work], report: IndexReport) -> int:
+        live = []
+        for w in batch:
+            if w.error is not None and not os.path.lexists(w.disk.path):
+                continue  # vanished since the scan: the next scan will see it gone
+            live.append(w)
+        if self.embedder is not None:
+            self._embed(live)
+        removed: store.Removed = []
+        added: dict[str, tuple[list[int], list[np.ndarray]]] = {}
+        embedded_items = 0
+        with self.catalog.session() as s:
+            for w in live:
+                ex = w.extracted
+                status, reason = ("ok", None) if w.error is None else ("failed", w.error)
+                row = store.upsert_file(s, w.root, w.disk, w.fingerprint, kind=ex.kind if ex else _kind_of(w.disk.path),
+                                        status=status, reason=reason, meta=ex.meta if ex else None)
+                if w.changed or ex is None:
+                    removed += store.clear_items(s, row.id)
+                if ex is None:
+                    report.failed += 1
+                    report.failures.append((w.disk.path, reason or ""))
+                    continue
+                item_ids, gone = store.replace_items(s, row, w.root, ex)
+                removed += gone
+                if self.model_id is None:
+                    continue
+                have = store.existing_vectors(s, item_ids, self.model_id)
+                items_with_new_vector: set[int] = set()
+                for modality, (seqs, vecs) in w.vectors.items():
+                    keep = [i for i, seq in enumerate(seqs) if (item_ids[seq], modality) not in have]
+                    if not keep:
+                        continue
+                    ids = [item_ids[seqs[i]] for i in keep]
+                    labels = store.add_vectors(s, self.model_id, modality, ids, vecs[keep])
+                    bucket = added.setdefault(modality, ([], []))
+                    bucket[0].extend(labels)
+                    bucket[1].append(vecs[keep])
+                    items_with_new_vector.update(ids)
+                embedded_items += len(items_with_new_vector)
+                store.mark_embedded(s, row.id, self.model_id)
+        report.embedded += embedded_items
+        self._forget(removed)
+        if self.vectors is not None:
+            for modality, (labels, chunks) in added.items():
+                self.vectors.add(modality, labels, np.concatenate(chunks))
+        return len(batch)
+
+    def _embed(self, batch: list[_Work]) -> None:
+        """Fill ``w.vectors`` for every readable file; a file the model chokes on is failed alone."""
+        todo = [w for w in batch if w.extracted is not None]
+        try:
+            self._embed_files(todo)
+        except Exception:  # noqa: BLE001 - isolate the file that broke the batch
+            log.info("Batch embedding failed; retrying file by file", exc_info=True)
+            for w in todo:
+                w.vectors.clear()
+                try:
+                    self._embed_files([w])
+                except Exception as exc:  # noqa: BLE001
+                    w.vectors.clear()
+                    w.extracted = None
+                    w.error = f"the model could not read this file: {type(exc).__name__}: {exc}"
+
+    def _embed_files(self, files: list[_Work]) -> None:
+        for modality in self._modalities:
+            owners: list[tuple[_Work, int]] = []
+            payload: list[Any] = []
+            for w in files:
+                for seq, item in enumerate(w.extracted.items):
+                    value = item.image if modality == "image" else (item.text if item.text.strip() else None)
+                    if value is not None:
+                        owners.append((w, seq))
+                        payload.append(value)
+            if not payload:
+                continue
+            if modality == "image":
+                vecs = self.embedder.encode_images(payload)
+            else:
+                vecs = self.embedder.encode_texts(payload)
+            start = 0
+            while start < len(owners):
+                w = owners[start][0]
+                end = start
+                while end < len(owners) and owners[end][0] is w:
+                    end += 1
+                w.vectors[modality] = ([seq for _, seq in owners[start:end]], vecs[start:end])
+                start = end
+
+    def _emit(self, **changes: Any) -> None:
+        for k, v in changes.items():
+            setattr(self.progress, k, v)
+        if self._progress_cb is not None:
+            self._progress_cb(self.progress)
+
+
+def _kind_of(path: str) -> str:
+    from .extract import IMAGE_EXTS, PDF_EXTS, TEXT_EXTS
+
+    ext = Path(path).suffix.lower()
+    if ext in IMAGE_EXTS:
+        return "image"
+    if ext in PDF_EXTS:
+        return "pdf"
+    if ext in TEXT_EXTS:
+        return "text"
+    return "other"
+
+
+__all__ = ["File", "IndexReport", "Indexer", "Progress"]

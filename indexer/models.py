@@ -1,0 +1,265 @@
+"""The embedding model layer over sentence-transformers.
+
+One :class:`Embedder` wraps a ``SentenceTransformer`` loaded lazily from a Hugging Face id or a
+local folder. It reports which modalities the model reads (``model.modalities``), encodes images
+and texts into L2-normalised float32 vectors, and splits long texts into passages that fit the
+model's sequence length.
+
+The first use of a hub model downloads it with a progress bar into the Hugging Face cache. When
+that is impossible (offline and not cached) :class:`ModelUnavailable` says so and names the fixes;
+the engine then keeps working in keyword-only mode.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ModelUnavailable
+
+log = logging.getLogger(__name__)
+
+# Repository files never needed to run a model through sentence-transformers + torch.
+_IGNORE_ALWAYS = [
+    "*.msgpack", "*.h5", "*.ot", "*.onnx", "*.onnx_data", "onnx/*", "openvino/*", "coreml/*",
+    "tf_model*", "flax_model*", "rust_model*", "open_clip_*", "*.tflite", "*.mlmodel",
+]
+
+
+def pick_device(preferred: str | None = None) -> str:
+    """``preferred`` when given, else cuda, then Apple's mps, then cpu."""
+    if preferred:
+        return preferred
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
+
+
+def resolve_model_files(name: str, *, download: bool = True) -> Path:
+    """Local folder holding ``name``: the folder itself, the HF cache, or a fresh download.
+
+    Raises:
+        ModelUnavailable: the folder does not exist, or the hub model is not cached and cannot be
+            downloaded now.
+    """
+    local = Path(name).expanduser()
+    if local.is_dir():
+        return local.resolve()
+    if local.is_absolute() or name.startswith((".", "~")) or name.count("/") > 1:
+        raise ModelUnavailable(
+            f"The model folder {local} does not exist. Point SCRY_MODEL or --model at a folder "
+            "holding a sentence-transformers or Hugging Face model, or give a Hugging Face model id."
+        )
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(name, local_files_only=True, ignore_patterns=_IGNORE_ALWAYS))
+    except Exception:  # noqa: BLE001 - any failure here just means "not cached"
+        pass
+    if not download or _offline():
+        raise _unavailable(name, "it is not in the Hugging Face cache and downloads are off (HF_HUB_OFFLINE)")
+    log.info("Downloading model %s (first use)", name)
+    try:
+        ignore = list(_IGNORE_ALWAYS)
+        from huggingface_hub import HfApi
+
+        files = HfApi().list_repo_files(name)
+        if any(f.endswith(".safetensors") and not f.startswith("open_clip") for f in files):
+            ignore += ["*.bin", "*.pt", "*.pth"]
+        return Path(snapshot_download(name, ignore_patterns=ignore))
+    except Exception as exc:  # noqa: BLE001 - network, auth, missing repo: all end the same way
+        raise _unavailable(name, f"downloading it failed ({type(exc).__name__}: {_short(exc)})") from exc
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else ""
+
+
+def _unavailable(name: str, why: str) -> ModelUnavailable:
+    return ModelUnavailable(
+        f"The embedding model {name} cannot be loaded: {why}. Connect to the internet once so scry "
+        "can download it, or copy a model folder to this machine and set SCRY_MODEL=/path/to/folder "
+        "(or pass --model /path/to/folder). Until then scry searches by file names and text only."
+    )
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    dimension: int
+    modalities: tuple[str, ...]
+    device: str
+    max_seq_length: int
+
+
+class Embedder:
+    """A lazily loaded sentence-transformers model.
+
+    Example:
+        >>> emb = Embedder("/path/to/clip-folder")  # doctest: +SKIP
+        >>> emb.encode_texts(["a dog on a beach"], query=True).shape  # doctest: +SKIP
+        (1, 512)
+    """
+
+    def __init__(self, name: str, *, device: str | None = None, batch_size: int = 32,
+                 download: bool = True, model_kwargs: dict[str, Any] | None = None) -> None:
+        self.name = name
+        self._device = device
+        self.batch_size = batch_size
+        self._download = download
+        self._model_kwargs = model_kwargs or {}
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> Any:
+        """Load (once) and return the ``SentenceTransformer``; raises :class:`ModelUnavailable`."""
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
+
+    def _load(self) -> Any:
+        folder = resolve_model_files(self.name, download=self._download)
+        device = pick_device(self._device)
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            model = SentenceTransformer(str(folder), device=device, local_files_only=True,
+                                        model_kwargs=self._model_kwargs or None)
+        except ImportError as exc:
+            raise ModelUnavailable(
+                f"The model {self.name} needs a Python package that is not installed: {exc}. "
+                "Install it into scry's environment, or choose another model."
+            ) from exc
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            raise ModelUnavailable(
+                f"The model in {folder} could not be loaded ({type(exc).__name__}: {_short(exc)}). "
+                "Check that the folder holds a complete model (config, weights, tokenizer and, for "
+                "images, the image processor config), or choose another model."
+            ) from exc
+        limit = _sequence_limit(model)
+        if model.max_seq_length is None or model.max_seq_length > limit:
+            model.max_seq_length = limit
+        log.info("Loaded model %s on %s (modalities %s)", self.name, device, model.modalities)
+        return model
+
+    def info(self) -> ModelInfo:
+        model = self.load()
+        return ModelInfo(
+            name=self.name,
+            dimension=int(model.get_embedding_dimension()),
+            modalities=tuple(model.modalities),
+            device=str(model.device),
+            max_seq_length=int(model.max_seq_length),
+        )
+
+    def supports(self, modality: str) -> bool:
+        return modality in self.load().modalities
+
+    @property
+    def dimension(self) -> int:
+        return int(self.load().get_embedding_dimension())
+
+    def encode_images(self, images: list[Any]) -> np.ndarray:
+        """Encode PIL images (RGB) into normalised float32 vectors."""
+        model = self.load()
+        out = model.encode(images, batch_size=self.batch_size, normalize_embeddings=True,
+                           convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(out, dtype=np.float32)
+
+    def encode_texts(self, texts: list[str], *, query: bool = False) -> np.ndarray:
+        """Encode texts as documents, or as search queries (``query=True``; uses query prompts)."""
+        model = self.load()
+        fn = model.encode_query if query else model.encode_document
+        out = fn(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                 convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(out, dtype=np.float32)
+
+    def split_passages(self, text: str, *, overlap_tokens: int = 16) -> list[tuple[int, int]]:
+        """Character ranges of passages that each fit the model's sequence length.
+
+        Uses the model's own tokenizer offsets, so passages are cut where the model would have
+        truncated, then moved back to the nearest whitespace.
+        """
+        if not text.strip():
+            return []
+        model = self.load()
+        tok = getattr(model.tokenizer, "tokenizer", model.tokenizer)
+        window = max(8, int(model.max_seq_length) - 4)
+        try:
+            offsets = tok(text, return_offsets_mapping=True, add_special_tokens=False,
+                          truncation=False, verbose=False)["offset_mapping"]
+        except (TypeError, ValueError, NotImplementedError, KeyError):
+            return _split_by_chars(text, window * 4)
+        if len(offsets) <= window:
+            return [(0, len(text))]
+        ranges: list[tuple[int, int]] = []
+        i = 0
+        while i < len(offsets):
+            j = min(i + window, len(offsets))
+            start = offsets[i][0]
+            end = offsets[j - 1][1] if j == len(offsets) else offsets[j][0]
+            if j < len(offsets):
+                cut = text.rfind(" ", start, end)
+                if cut > start + (end - start) // 2:
+                    end = cut
+                    # restart at the first token after the cut, minus the overlap
+                    while j > i + 1 and offsets[j - 1][0] >= end:
+                        j -= 1
+            ranges.append((start, max(end, start + 1)))
+            if j >= len(offsets):
+                break
+            i = max(i + 1, j - overlap_tokens)
+        return ranges
+
+
+def _split_by_chars(text: str, size: int) -> list[tuple[int, int]]:
+    ranges = []
+    start = 0
+    while start < len(text):
+        end = min(len(text), start + size)
+        if end < len(text):
+            cut = text.rfind(" ", start, end)
+            if cut > start + size // 2:
+                end = cut
+        ranges.append((start, end))
+        start = end
+    return ranges
+
+
+def _sequence_limit(model: Any) -> int:
+    """The real token limit: tokenizer and position embeddings both bound it."""
+    limits = [512]
+    tok = getattr(model.tokenizer, "tokenizer", model.tokenizer)
+    mml = getattr(tok, "model_max_length", None)
+    if isinstance(mml, int) and 0 < mml < 100_000:
+        limits.append(mml)
+    try:
+        cfg = model[0].model.config
+    except (AttributeError, IndexError, TypeError):
+        cfg = None
+    for sub in (cfg, getattr(cfg, "text_config", None)):
+        mpe = getattr(sub, "max_position_embeddings", None)
+        if isinstance(mpe, int) and mpe > 0:
+            limits.append(mpe)
+    return min(limits)
