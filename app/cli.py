@@ -48,16 +48,24 @@ def _version() -> str:
         return "0+unknown"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _common(*, top: bool) -> argparse.ArgumentParser:
+    """Options accepted before and after the command; after it they override only when given."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
-    common.add_argument("--model", metavar="ID_OR_DIR", help="embedding model: Hugging Face id or local folder")
-    common.add_argument("--home", metavar="DIR", type=Path, help="data folder (default: SCRY_HOME or the user data folder)")
-    common.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    dflt = (lambda v: v) if top else (lambda v: argparse.SUPPRESS)
+    common.add_argument("--json", action="store_true", default=dflt(False), help="print machine-readable JSON on stdout")
+    common.add_argument("--model", metavar="ID_OR_DIR", default=dflt(None), help="embedding model: Hugging Face id or local folder")
+    common.add_argument("--home", metavar="DIR", type=Path, default=dflt(None),
+                        help="data folder (default: SCRY_HOME or the user data folder)")
+    common.add_argument("-v", "--verbose", action="count", default=dflt(0), help="more log output (-vv for debug)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    top, common = _common(top=True), _common(top=False)
 
     p = argparse.ArgumentParser(
         prog="scry", description="Find your own photos and documents by what they show and say.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, parents=[common],
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, parents=[top],
     )
     p.add_argument("--version", action="version", version=f"scry {_version()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -109,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("scry: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # output piped into head & co.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
 
 
 def _engine(args: argparse.Namespace):

@@ -81,7 +81,7 @@ class Engine:
                 info = emb.info()
             except ModelUnavailable as exc:
                 self.model_error = str(exc)
-                log.warning("%s", exc)
+                log.info("Keyword-only mode: %s", exc)
                 return False
             with self.catalog.session() as s:
                 row = store.get_or_add_model(s, self.model_name, info.dimension, info.modalities)

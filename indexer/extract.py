@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,8 @@ MAX_PIXELS = 180_000_000
 DECODE_SIDE = 448
 MAX_TEXT_BYTES = 20 * 1024 * 1024
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+# Pillow warns about oddities in damaged files (TIFF tags, EXIF); the file's reason says enough.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
 
 try:  # HEIC/HEIF/AVIF through libheif, when installed
     import pillow_heif

@@ -142,6 +142,9 @@ class Embedder:
         folder = resolve_model_files(self.name, download=self._download)
         device = pick_device(self._device)
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" bars; downloads are done by now
 
         try:
             model = SentenceTransformer(str(folder), device=device, local_files_only=True,
