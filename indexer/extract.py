@@ -111,35 +111,38 @@ def decode_image(path: str | Path, side: int = DECODE_SIDE) -> tuple[Image.Image
     Returns the image and its metadata (original size, format, EXIF basics).
     """
     try:
-        img = Image.open(path)
+        src = Image.open(path)
     except Image.DecompressionBombError as exc:
         raise ExtractionError(f"image too large to decode safely ({exc})") from exc
     except UnidentifiedImageError as exc:
         raise ExtractionError("not a readable image (unknown or damaged format)") from exc
     except OSError as exc:
         raise ExtractionError(f"cannot open image: {exc}") from exc
-    try:
-        width, height = img.size
-        if width * height > MAX_PIXELS:
-            raise ExtractionError(f"image too large to decode safely ({width}x{height} pixels)")
-        meta: dict[str, Any] = {"width": width, "height": height, "format": img.format}
-        meta.update(_exif_basics(img))
-        if img.format == "JPEG":
-            img.draft("RGB", (side, side))
-        img.load()
-        img = _to_rgb(ImageOps.exif_transpose(img))
-        short = min(img.size)
-        if short > 2 * side:
-            scale = side * 2 / short
-            img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
-                             Image.Resampling.LANCZOS, reducing_gap=3.0)
-        return img, meta
-    except ExtractionError:
-        raise
-    except Image.DecompressionBombError as exc:
-        raise ExtractionError(f"image too large to decode safely ({exc})") from exc
-    except (OSError, ValueError, SyntaxError, EOFError, ZeroDivisionError, TypeError) as exc:
-        raise ExtractionError(f"damaged image: {exc}") from exc
+    with src:
+        try:
+            width, height = src.size
+            if width * height > MAX_PIXELS:
+                raise ExtractionError(f"image too large to decode safely ({width}x{height} pixels)")
+            meta: dict[str, Any] = {"width": width, "height": height, "format": src.format}
+            meta.update(_exif_basics(src))
+            if src.format == "JPEG":
+                src.draft("RGB", (side, side))
+            src.load()
+            img = _to_rgb(ImageOps.exif_transpose(src))
+            short = min(img.size)
+            if short > 2 * side:
+                scale = side * 2 / short
+                img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
+                                 Image.Resampling.LANCZOS, reducing_gap=3.0)
+            elif img is src:
+                img = src.copy()  # detach from the file, which closes now
+            return img, meta
+        except ExtractionError:
+            raise
+        except Image.DecompressionBombError as exc:
+            raise ExtractionError(f"image too large to decode safely ({exc})") from exc
+        except (OSError, ValueError, SyntaxError, EOFError, ZeroDivisionError, TypeError) as exc:
+            raise ExtractionError(f"damaged image: {exc}") from exc
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:

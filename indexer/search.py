@@ -1,12 +1,20 @@
 """Search: text, image and "similar" queries over the vector indexes and the full-text index.
 
-Fusion by rank, not by score. Text-to-image cosine similarities are systematically lower than
-text-to-text ones (the modality gap), and BM25 scores live on a scale of their own, so raw scores
-from different lists are never compared. Each list (image vectors, text vectors, keywords) is
-ranked on its own and the lists are combined with reciprocal rank fusion,
-``score(item) = sum over lists of 1 / (RRF_K + rank)``, normalised so that an item ranked first in
-every available list scores 1.0. The cosine similarity of the best vector match is reported
-beside it as ``similarity`` for information.
+Raw scores of different kinds are never compared. Text-to-image cosine similarities are
+systematically lower than text-to-text ones (the modality gap), and BM25 scores live on a scale
+of their own. So:
+
+1. Vectors, per modality: each cosine similarity is turned into a z-score against the *same
+   query's* similarities to a random sample of that modality's index (``VectorStore.background``):
+   ``z = (sim - mean) / std``. A z-score says how unusual a match is for this query in this
+   modality, which is comparable across modalities where raw cosines are not. An item with both an
+   image and a text vector (a PDF page) takes its better z-score. This gives one vector ranking.
+2. Keywords: FTS5 BM25 gives a second ranking.
+3. The two rankings are combined with reciprocal rank fusion,
+   ``score(item) = sum over lists of 1 / (RRF_K + rank)``, normalised so that an item ranked first
+   in every available list scores 1.0.
+
+The cosine similarity of the best vector match is reported beside the score as ``similarity``.
 """
 
 from __future__ import annotations
@@ -147,26 +155,29 @@ class Searcher:
         return _normalize(vecs.mean(axis=0)), file_id
 
     def _vector_lists(self, qvec: np.ndarray, k: int) -> dict[str, list[tuple[int, float | None]]]:
-        out: dict[str, list[tuple[int, float | None]]] = {}
+        """One ranking of items by vector similarity, modalities made comparable by z-scores."""
         if self.vectors is None:
-            return out
+            return {}
         depth = max(50, 3 * k)
+        best: dict[int, tuple[float, float]] = {}  # item -> (z-score, cosine)
         for modality in MODALITIES:
             found = self.vectors.query(modality, qvec, depth)
             if not found:
                 continue
+            mean, std = _background_stats(self.vectors.background(modality), qvec)
             with self.catalog.session() as s:
                 rows = store.items_for_labels(s, [lab for lab, _ in found])
-            ranked: list[tuple[int, float | None]] = []
-            seen: set[int] = set()
             for label, sim in found:
                 row = rows.get(label)
-                if row is None or row.item_id in seen:
+                if row is None:
                     continue
-                seen.add(row.item_id)
-                ranked.append((row.item_id, sim))
-            out[modality] = ranked
-        return out
+                z = (sim - mean) / std
+                if row.item_id not in best or z > best[row.item_id][0]:
+                    best[row.item_id] = (z, sim)
+        if not best:
+            return {}
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        return {"vectors": [(item_id, sim) for item_id, (_z, sim) in ranked]}
 
     def _keyword_list(self, query: str, depth: int) -> list[tuple[int, float | None]]:
         match = fts_query(query)
@@ -207,6 +218,14 @@ class Searcher:
                 similarity=sims.get(item_id), sources=sources[item_id],
             ))
         return hits
+
+
+def _background_stats(sample: np.ndarray, qvec: np.ndarray) -> tuple[float, float]:
+    """Mean and spread of the query's similarity to a modality's stored vectors."""
+    if len(sample) < 2:
+        return 0.0, 1.0
+    sims = sample @ qvec.astype(np.float32)
+    return float(sims.mean()), max(float(sims.std()), 1e-3)
 
 
 def _normalize(v: np.ndarray) -> np.ndarray:

@@ -248,6 +248,12 @@ def iter_vectors(s: Session, model_id: int, modality: str) -> Iterable[tuple[int
         yield int(row.id), bytes(row.vec)
 
 
+def sample_vectors(s: Session, model_id: int, modality: str, n: int) -> list[bytes]:
+    ids = (select(Vector.id).where(Vector.model_id == model_id, Vector.modality == modality)
+           .order_by(func.random()).limit(n))
+    return [bytes(b) for b in s.scalars(select(Vector.vec).where(Vector.id.in_(ids)))]
+
+
 @dataclass(frozen=True)
 class ItemRow:
     item_id: int

@@ -2,7 +2,8 @@
 
 Text-to-image and text-to-text similarities live on different scales (the modality gap), so
 image vectors and text vectors are kept in separate indexes and never ranked against each other
-by raw score; search fuses their result lists by rank.
+by raw score. :meth:`VectorStore.background` keeps a random sample of each index so search can
+tell how unusual a similarity is *for this query in this modality* (see ``search``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .vectorindex import VectorIndex
 log = logging.getLogger(__name__)
 
 MODALITIES = ("image", "text")
+BACKGROUND_SAMPLE = 512
 
 
 class VectorStore:
@@ -31,6 +33,7 @@ class VectorStore:
         folder = home / "vectors"
         self.indexes = {m: VectorIndex(folder / f"model{model_id}-{m}.hnsw", dim) for m in MODALITIES}
         self.rebuilt: list[str] = []
+        self._background: dict[str, tuple[int, np.ndarray]] = {}
 
     def open(self) -> VectorStore:
         """Load each index; rebuild from the catalog's vectors when missing or out of step."""
@@ -59,6 +62,19 @@ class VectorStore:
 
     def query(self, modality: str, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         return self.indexes[modality].query(vector, k)
+
+    def background(self, modality: str) -> np.ndarray:
+        """A random sample (up to 512) of the modality's stored vectors, refreshed as it grows."""
+        live = len(self.indexes[modality])
+        cached = self._background.get(modality)
+        if cached is not None and abs(cached[0] - live) <= max(8, live // 10):
+            return cached[1]
+        with self.catalog.session() as s:
+            blobs = store.sample_vectors(s, self.model_id, modality, BACKGROUND_SAMPLE)
+        sample = (np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs])
+                  if blobs else np.zeros((0, self.dim), dtype=np.float32))
+        self._background[modality] = (live, sample)
+        return sample
 
     def count(self, modality: str | None = None) -> int:
         if modality:
