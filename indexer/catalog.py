@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import text
@@ -29,11 +29,18 @@ CATALOG_NAME = "catalog.sqlite3"
 
 
 def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+    # pysqlite's own transaction handling skips BEGIN before DDL, so a failed migration would be
+    # half applied. Take over: no implicit transactions here, an explicit BEGIN in _on_begin.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA busy_timeout = 15000")
     cur.execute("PRAGMA foreign_keys = ON")
     cur.execute("PRAGMA synchronous = NORMAL")
     cur.close()
+
+
+def _on_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("scry_write") else "BEGIN")
 
 
 def explain_db_error(exc: BaseException, path: Path) -> CatalogError | None:
@@ -81,6 +88,7 @@ class Catalog:
         self.engine = engine
         self.path = path
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(engine.execution_options(scry_write=True), expire_on_commit=False)
 
     @classmethod
     def open(cls, home: Path, *, readonly: bool = False) -> Catalog:
@@ -96,6 +104,7 @@ class Catalog:
             ) from exc
         engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _on_connect)
+        event.listen(engine, "begin", _on_begin)
         cat = cls(engine, path)
         try:
             cat._migrate(readonly=readonly)
@@ -110,21 +119,31 @@ class Catalog:
             raise
         return cat
 
+    def _check_version(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise CatalogError(
+                f"The catalog {self.path} was written by a newer scry (schema {version}, this "
+                f"version understands up to {SCHEMA_VERSION}). Update scry, or set SCRY_HOME "
+                "to another folder."
+            )
+
     def _migrate(self, *, readonly: bool) -> None:
         with self.engine.connect() as conn:
             version = conn.exec_driver_sql("PRAGMA user_version").scalar() or 0
-            if version > SCHEMA_VERSION:
-                raise CatalogError(
-                    f"The catalog {self.path} was written by a newer scry (schema {version}, this "
-                    f"version understands up to {SCHEMA_VERSION}). Update scry, or set SCRY_HOME "
-                    "to another folder."
-                )
-            if version == SCHEMA_VERSION or readonly:
-                return
-            mode = conn.exec_driver_sql("PRAGMA journal_mode = WAL").scalar()
-            if str(mode).lower() != "wal":
-                log.warning("SQLite refused WAL mode for %s (got %s)", self.path, mode)
-        with self.engine.begin() as conn:
+        self._check_version(version)
+        if version == SCHEMA_VERSION or readonly:
+            return
+        raw = self.engine.raw_connection()
+        try:
+            mode = raw.cursor().execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        finally:
+            raw.close()
+        if str(mode).lower() != "wal":
+            log.warning("SQLite refused WAL mode for %s (got %s)", self.path, mode)
+        # One write transaction for the whole ladder: all steps land, or none does.
+        with self.engine.connect().execution_options(scry_write=True) as conn, conn.begin():
+            version = conn.exec_driver_sql("PRAGMA user_version").scalar() or 0  # re-read under lock
+            self._check_version(version)
             for target in range(version + 1, SCHEMA_VERSION + 1):
                 log.info("Migrating catalog %s to schema %d", self.path, target)
                 MIGRATIONS[target - 1](conn)
@@ -136,9 +155,13 @@ class Catalog:
             return int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on error, translating DB errors."""
-        sess = self._sessions()
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error, translating DB errors.
+
+        ``write=True`` takes SQLite's write lock at the start (BEGIN IMMEDIATE), so a writer waits
+        for another writer instead of failing when it upgrades a read transaction.
+        """
+        sess = (self._write_sessions if write else self._sessions)()
         try:
             yield sess
             sess.commit()

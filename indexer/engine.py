@@ -83,7 +83,7 @@ class Engine:
                 self.model_error = str(exc)
                 log.info("Keyword-only mode: %s", exc)
                 return False
-            with self.catalog.session() as s:
+            with self.catalog.session(write=True) as s:
                 row = store.get_or_add_model(s, self.model_name, info.dimension, info.modalities)
                 model_id = row.id
             self.embedder = emb

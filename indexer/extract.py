@@ -182,7 +182,7 @@ def _exif_basics(img: Image.Image) -> dict[str, Any]:
             if isinstance(val, str) and len(val) >= 10 and val[:4].isdigit():
                 out["taken"] = val[:10].replace(":", "-") + val[10:19].replace(" ", "T", 1)
                 break
-    except Exception as exc:  # noqa: BLE001 - EXIF parsers raise anything on damaged data
+    except Exception as exc:
         log.debug("Ignoring damaged EXIF in %s: %s", getattr(img, "filename", "?"), exc)
     return out
 
@@ -218,7 +218,7 @@ def extract_pdf(path: Path, splitter: Splitter | None = None, *, page_cap: int =
                     val = info.get(key)
                     if isinstance(val, str) and val.strip("\x00 "):
                         meta[key.lower()] = val.strip("\x00 ")[:500]
-            except Exception as exc:  # noqa: BLE001 - unreadable metadata must not fail the file
+            except Exception as exc:
                 log.debug("Unreadable PDF metadata in %s: %s", path, exc)
             if n > page_cap:
                 meta["pages_indexed"] = page_cap

@@ -133,7 +133,7 @@ class Indexer:
         if self.vectors is not None:
             self._emit(phase="saving")
             self.vectors.save()
-        with self.catalog.session() as s:
+        with self.catalog.session(write=True) as s:
             for root in online:
                 s.get(Root, root.id).last_scan_at = time.time()
         report.seconds = time.monotonic() - started
@@ -142,7 +142,7 @@ class Indexer:
 
     def _register_roots(self, folders: list[Path], report: IndexReport) -> list[Root]:
         online: list[Root] = []
-        with self.catalog.session() as s:
+        with self.catalog.session(write=True) as s:
             for folder in folders:
                 folder = folder.expanduser()
                 known = store.root_by_path(s, str(folder.absolute()))
@@ -160,7 +160,7 @@ class Indexer:
 
     def _apply_diff(self, disk: dict[str, tuple[DiskFile, Root]], root_ids: list[int],
                     report: IndexReport) -> list[_Work]:
-        with self.catalog.session() as s:
+        with self.catalog.session(write=True) as s:
             known = store.known_files(s, root_ids)
             d = diff((df for df, _ in disk.values()), known,
                      lambda fp: store.files_with_fingerprint(s, fp, root_ids))
@@ -177,7 +177,7 @@ class Indexer:
         work += [_Work(df, fp, disk[df.path][1], changed=True) for _, df, fp in d.changed]
         if self.model_id is not None:
             queued = {w.disk.path for w in work}
-            with self.catalog.session() as s:
+            with self.catalog.session(write=True) as s:
                 for f in store.files_missing_model(s, root_ids, self.model_id):
                     if f.path in queued or f.path not in disk:
                         continue
@@ -211,7 +211,7 @@ class Indexer:
             w.extracted = extract(w.disk.path, splitter, page_cap=self.settings.pdf_page_cap)
         except ExtractionError as exc:
             w.error = exc.reason
-        except Exception as exc:  # noqa: BLE001 - a bad file must never stop the run
+        except Exception as exc:
             log.exception("Unexpected error reading %s", w.disk.path)
             w.error = f"unexpected error: {type(exc).__name__}: {exc}"
         return w
@@ -279,7 +279,7 @@ class Indexer:
         removed: store.Removed = []
         added: dict[str, tuple[list[int], list[np.ndarray]]] = {}
         embedded_items = 0
-        with self.catalog.session() as s:
+        with self.catalog.session(write=True) as s:
             for w in live:
                 ex = w.extracted
                 status, reason = ("ok", None) if w.error is None else ("failed", w.error)
@@ -321,13 +321,13 @@ class Indexer:
         todo = [w for w in batch if w.extracted is not None]
         try:
             self._embed_files(todo)
-        except Exception:  # noqa: BLE001 - isolate the file that broke the batch
+        except Exception:
             log.info("Batch embedding failed; retrying file by file", exc_info=True)
             for w in todo:
                 w.vectors.clear()
                 try:
                     self._embed_files([w])
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     w.vectors.clear()
                     w.extracted = None
                     w.error = f"the model could not read this file: {type(exc).__name__}: {exc}"

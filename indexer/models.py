@@ -69,10 +69,12 @@ def resolve_model_files(name: str, *, download: bool = True) -> Path:
 
     try:
         return Path(snapshot_download(name, local_files_only=True, ignore_patterns=_IGNORE_ALWAYS))
-    except Exception:  # noqa: BLE001 - any failure here just means "not cached"
+    except Exception:
         pass
     if not download or _offline():
         raise _unavailable(name, "it is not in the Hugging Face cache and downloads are off (HF_HUB_OFFLINE)")
+    if not _hub_reachable():
+        raise _unavailable(name, "it is not in the Hugging Face cache and the Hugging Face hub cannot be reached")
     log.info("Downloading model %s (first use)", name)
     try:
         ignore = list(_IGNORE_ALWAYS)
@@ -82,8 +84,28 @@ def resolve_model_files(name: str, *, download: bool = True) -> Path:
         if any(f.endswith(".safetensors") and not f.startswith("open_clip") for f in files):
             ignore += ["*.bin", "*.pt", "*.pth"]
         return Path(snapshot_download(name, ignore_patterns=ignore))
-    except Exception as exc:  # noqa: BLE001 - network, auth, missing repo: all end the same way
+    except Exception as exc:
         raise _unavailable(name, f"downloading it failed ({type(exc).__name__}: {_short(exc)})") from exc
+
+
+def _hub_reachable(timeout: float = 4.0) -> bool:
+    """A quick TCP probe, so an offline machine learns it in seconds, not after minutes of retries.
+
+    Behind a proxy the probe cannot tell, so it answers yes and lets the download try.
+    """
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True
+    from urllib.parse import urlparse
+
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    host, port = endpoint.hostname or "huggingface.co", endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    import socket
+
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
 
 
 def _short(exc: BaseException) -> str:

@@ -87,7 +87,9 @@ class Vector(Base):
     """One embedding of an item by one model, in one modality. ``id`` is the HNSW label."""
 
     __tablename__ = "vectors"
-    __table_args__ = (UniqueConstraint("item_id", "model_id", "modality"),)
+    # AUTOINCREMENT: ids (HNSW labels) are never reused, so a replaced vector changes the
+    # (count, label sum) signature that tells a stale index file from a current one.
+    __table_args__ = (UniqueConstraint("item_id", "model_id", "modality"), {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"), index=True)
@@ -143,7 +145,7 @@ _V1 = [
         created_at FLOAT NOT NULL,
         UNIQUE (name, dimension))""",
     """CREATE TABLE vectors (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
         model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
         modality VARCHAR(8) NOT NULL,

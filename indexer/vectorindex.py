@@ -40,7 +40,8 @@ class VectorIndex:
         self.dim = dim
         self._lock = threading.RLock()
         self._index = self._new(1024)
-        self._live = 0
+        self._labels: set[int] = set()  # live labels
+        self._deleted: set[int] = set()  # marked deleted, still in the graph
         self._label_sum = 0
         self._dirty = False
 
@@ -55,12 +56,12 @@ class VectorIndex:
         return self.path.with_suffix(self.path.suffix + ".json")
 
     def __len__(self) -> int:
-        return self._live
+        return len(self._labels)
 
     @property
     def signature(self) -> tuple[int, int]:
         """(live count, sum of live labels): compared with the catalog to detect drift."""
-        return (self._live, self._label_sum)
+        return (len(self._labels), self._label_sum)
 
     def load(self) -> bool:
         """Load from disk; False when missing or unreadable (the caller rebuilds)."""
@@ -76,9 +77,14 @@ class VectorIndex:
                 if not isinstance(exc, FileNotFoundError):
                     log.warning("Vector index %s unreadable (%s); it will be rebuilt", self.path, exc)
                 return False
+            deleted = {int(x) for x in meta.get("deleted", [])}
+            labels = {int(x) for x in idx.get_ids_list()} - deleted
+            if len(labels) != int(meta["live"]) or sum(labels) != int(meta["label_sum"]):
+                log.warning("Vector index %s disagrees with its sidecar; it will be rebuilt", self.path)
+                return False
             self._index = idx
-            self._live = int(meta["live"])
-            self._label_sum = int(meta["label_sum"])
+            self._labels, self._deleted = labels, deleted
+            self._label_sum = sum(labels)
             self._dirty = False
             return True
 
@@ -86,7 +92,7 @@ class VectorIndex:
         """Replace the whole index with ``(label, float32 blob)`` rows."""
         with self._lock:
             self._index = self._new(max(1024, int(count_hint * 1.25) + 16))
-            self._live = 0
+            self._labels, self._deleted = set(), set()
             self._label_sum = 0
             batch_ids: list[int] = []
             batch_vecs: list[np.ndarray] = []
@@ -106,6 +112,7 @@ class VectorIndex:
             self._dirty = True
 
     def _add_locked(self, labels: np.ndarray, vectors: np.ndarray) -> None:
+        """Add or replace: hnswlib updates a known label in place (and revives a deleted one)."""
         if len(labels) == 0:
             return
         need = self._index.get_current_count() + len(labels)
@@ -113,24 +120,39 @@ class VectorIndex:
         if need > cap:
             self._index.resize_index(max(need, int(cap * 1.5)))
         self._index.add_items(vectors, labels)
-        self._live += len(labels)
-        self._label_sum += int(labels.sum())
+        for label in labels.tolist():
+            if label not in self._labels:
+                self._labels.add(label)
+                self._label_sum += label
+            self._deleted.discard(label)
 
     def remove(self, labels: Iterable[int]) -> None:
         with self._lock:
             for label in labels:
-                try:
-                    self._index.mark_deleted(int(label))
-                except RuntimeError:
+                label = int(label)
+                if label not in self._labels:
                     continue  # not in the index (already deleted, or never added)
-                self._live -= 1
-                self._label_sum -= int(label)
+                self._index.mark_deleted(label)
+                self._labels.remove(label)
+                self._deleted.add(label)
+                self._label_sum -= label
                 self._dirty = True
+
+    def _compact_locked(self) -> None:
+        """Rebuild without deleted elements once they are a quarter of the graph."""
+        if len(self._deleted) < 256 or len(self._deleted) < len(self._labels) // 3:
+            return
+        live = sorted(self._labels)
+        vectors = np.asarray(self._index.get_items(live), dtype=np.float32) if live else None
+        self._index = self._new(max(1024, int(len(live) * 1.25) + 16))
+        self._labels, self._deleted, self._label_sum = set(), set(), 0
+        if vectors is not None:
+            self._add_locked(np.asarray(live, dtype=np.int64), vectors)
 
     def query(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Nearest ``k`` labels with cosine similarity, best first."""
         with self._lock:
-            k = min(k, self._live)
+            k = min(k, len(self._labels))
             if k <= 0:
                 return []
             self._index.set_ef(max(EF_SEARCH, k))
@@ -143,7 +165,7 @@ class VectorIndex:
                     # With many deleted elements HNSW may not reach k live ones (hnswlib #321).
                     if k <= 1:
                         return []
-                    k //= 2
+                    k = max(1, k - max(1, k // 8))
         return [(int(lab), float(1.0 - d)) for lab, d in zip(labels[0], dists[0], strict=True)]
 
     def save(self) -> None:
@@ -151,6 +173,7 @@ class VectorIndex:
         with self._lock:
             if not self._dirty and self.path.exists():
                 return
+            self._compact_locked()
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(self.path.name + ".tmp")
             self._index.save_index(str(tmp))
@@ -160,9 +183,10 @@ class VectorIndex:
             fsync_dir(self.path.parent)
             meta = {
                 "dim": self.dim,
-                "live": self._live,
+                "live": len(self._labels),
                 "label_sum": self._label_sum,
                 "capacity": self._index.get_max_elements(),
+                "deleted": sorted(self._deleted),
             }
             atomic_write_text(self.sidecar, json.dumps(meta))
             self._dirty = False

@@ -15,7 +15,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.pop("SCRY_MODEL", None)
 
-from tests.tinymodels import build_clip, build_cross_encoder, minilm_path  # noqa: E402
+from tests.tinymodels import build_clip, build_cross_encoder, minilm_path
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
