@@ -16,12 +16,11 @@ run:
 test:
 	scripts/test $(ARGS)
 
-# Reports only for now: failures of either check do not fail the target.
 lint: setup
-	-.venv/bin/ruff check .
-	-.venv/bin/ruff format --check .
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
 
-# Runs every bench/*.py with the venv's Python (none exist yet).
+# Runs every bench/*.py with the venv's Python; they print numbers (see README).
 bench: setup
 	@set -e; found=; for f in bench/*.py; do [ -e "$$f" ] || continue; found=1; \
 	  echo "== $$f"; .venv/bin/python "$$f" $(ARGS); done; \

@@ -24,7 +24,15 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_EMPTY, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_MODEL, EXIT_CATALOG, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
+EXIT_OK, EXIT_EMPTY, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_MODEL, EXIT_CATALOG, EXIT_INTERRUPTED = (
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    130,
+)
 
 EPILOG = """\
 examples:
@@ -52,11 +60,28 @@ def _common(*, top: bool) -> argparse.ArgumentParser:
     """Options accepted before and after the command; after it they override only when given."""
     common = argparse.ArgumentParser(add_help=False)
     dflt = (lambda v: v) if top else (lambda v: argparse.SUPPRESS)
-    common.add_argument("--json", action="store_true", default=dflt(False), help="print machine-readable JSON on stdout")
-    common.add_argument("--model", metavar="ID_OR_DIR", default=dflt(None), help="embedding model: Hugging Face id or local folder")
-    common.add_argument("--home", metavar="DIR", type=Path, default=dflt(None),
-                        help="data folder (default: SCRY_HOME or the user data folder)")
-    common.add_argument("-v", "--verbose", action="count", default=dflt(0), help="more log output (-vv for debug)")
+    common.add_argument(
+        "--json",
+        action="store_true",
+        default=dflt(False),
+        help="print machine-readable JSON on stdout",
+    )
+    common.add_argument(
+        "--model",
+        metavar="ID_OR_DIR",
+        default=dflt(None),
+        help="embedding model: Hugging Face id or local folder",
+    )
+    common.add_argument(
+        "--home",
+        metavar="DIR",
+        type=Path,
+        default=dflt(None),
+        help="data folder (default: SCRY_HOME or the user data folder)",
+    )
+    common.add_argument(
+        "-v", "--verbose", action="count", default=dflt(0), help="more log output (-vv for debug)"
+    )
     return common
 
 
@@ -64,30 +89,47 @@ def build_parser() -> argparse.ArgumentParser:
     top, common = _common(top=True), _common(top=False)
 
     p = argparse.ArgumentParser(
-        prog="scry", description="Find your own photos and documents by what they show and say.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, parents=[top],
+        prog="scry",
+        description="Find your own photos and documents by what they show and say.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[top],
     )
     p.add_argument("--version", action="version", version=f"scry {_version()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    ix = sub.add_parser("index", parents=[common], help="index folders (new, changed, moved, deleted files)",
-                        description="Add FOLDERs to the indexed folders and bring the index up to date. "
-                                    "Without FOLDER, updates every folder indexed before.")
+    ix = sub.add_parser(
+        "index",
+        parents=[common],
+        help="index folders (new, changed, moved, deleted files)",
+        description="Add FOLDERs to the indexed folders and bring the index up to date. "
+        "Without FOLDER, updates every folder indexed before.",
+    )
     ix.add_argument("folders", nargs="*", type=Path, metavar="FOLDER")
     ix.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
-    se = sub.add_parser("search", parents=[common], help="search by text, by an image, or both",
-                        description="Search by words (meaning and keywords) and/or by an image file.")
+    se = sub.add_parser(
+        "search",
+        parents=[common],
+        help="search by text, by an image, or both",
+        description="Search by words (meaning and keywords) and/or by an image file.",
+    )
     se.add_argument("text", nargs="*", help="what to look for")
     se.add_argument("--image", metavar="PATH", type=Path, help="an image whose look to search for")
     se.add_argument("-k", "--limit", type=int, default=20, help="number of results (default 20)")
 
-    si = sub.add_parser("similar", parents=[common], help="files that look like PATH",
-                        description="Find files similar to PATH, using its stored vectors when it is indexed.")
+    si = sub.add_parser(
+        "similar",
+        parents=[common],
+        help="files that look like PATH",
+        description="Find files similar to PATH, using its stored vectors when it is indexed.",
+    )
     si.add_argument("path", type=Path)
     si.add_argument("-k", "--limit", type=int, default=20, help="number of results (default 20)")
 
-    sub.add_parser("status", parents=[common], help="what is indexed, failures with reasons, model, size")
+    sub.add_parser(
+        "status", parents=[common], help="what is indexed, failures with reasons, model, size"
+    )
 
     ins = sub.add_parser("inspect", parents=[common], help="what scry knows about one file")
     ins.add_argument("path", type=Path)
@@ -101,7 +143,14 @@ def main(argv: list[str] | None = None) -> int:
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="scry: %(levelname)s: %(message)s")
     if args.verbose < 2:
-        for noisy in ("httpx", "httpcore", "urllib3", "huggingface_hub", "sentence_transformers", "transformers"):
+        for noisy in (
+            "httpx",
+            "httpcore",
+            "urllib3",
+            "huggingface_hub",
+            "sentence_transformers",
+            "transformers",
+        ):
             logging.getLogger(noisy).setLevel(logging.ERROR)
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     if args.command is None:
@@ -152,7 +201,9 @@ def cmd_index(args: argparse.Namespace) -> int:
         if bar is None:
             from tqdm import tqdm
 
-            bar = tqdm(total=p.total, unit="file", desc="indexing", file=sys.stderr, dynamic_ncols=True)
+            bar = tqdm(
+                total=p.total, unit="file", desc="indexing", file=sys.stderr, dynamic_ncols=True
+            )
         bar.total = p.total
         bar.update(p.done - bar.n)
         if p.current:
@@ -172,9 +223,19 @@ def cmd_index(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(report.as_json())
     else:
-        parts = [f"{report.new} new", f"{report.changed} changed", f"{report.moved} moved",
-                 f"{report.deleted} deleted", f"{report.unchanged} unchanged", f"{report.failed} failed"]
-        print(f"Indexed in {report.seconds:.1f}s: " + ", ".join(parts) + f"; {report.embedded} items embedded.")
+        parts = [
+            f"{report.new} new",
+            f"{report.changed} changed",
+            f"{report.moved} moved",
+            f"{report.deleted} deleted",
+            f"{report.unchanged} unchanged",
+            f"{report.failed} failed",
+        ]
+        print(
+            f"Indexed in {report.seconds:.1f}s: "
+            + ", ".join(parts)
+            + f"; {report.embedded} items embedded."
+        )
         for path, reason in report.failures[:20]:
             print(f"  failed: {path}: {reason}")
         if len(report.failures) > 20:
@@ -207,7 +268,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     text = " ".join(args.text).strip()
     if not text and args.image is None:
-        raise BadInput('Nothing to search for. Give some words (scry search "a red car") or --image PATH.')
+        raise BadInput(
+            'Nothing to search for. Give some words (scry search "a red car") or --image PATH.'
+        )
     engine = _engine(args)
     try:
         engine.load_model()
@@ -246,14 +309,22 @@ def cmd_status(args: argparse.Namespace) -> int:
     mods = f", reads {' and '.join(st['modalities'])}" if st["modalities"] else ""
     print(f"Model: {st['model']}{dim}{mods}")
     if st["modalities"] and "image" not in st["modalities"]:
-        print("  This model reads text only: images are found by name, folder and metadata, not by what they show.")
-    print(f"Files: {st['files']} ({', '.join(f'{n} {k}' for k, n in sorted(st['kinds'].items())) or 'none'}), "
-          f"items: {st['items']}, failed: {st['failed']}")
+        print(
+            "  This model reads text only: images are found by name, folder and metadata, not by what they show."
+        )
+    print(
+        f"Files: {st['files']} ({', '.join(f'{n} {k}' for k, n in sorted(st['kinds'].items())) or 'none'}), "
+        f"items: {st['items']}, failed: {st['failed']}"
+    )
     ok = st["files"] - st["failed"]
     if st["dimension"] and st["embedded_files"] < ok:
-        print(f"  {ok - st['embedded_files']} readable files are not embedded by this model yet: run `scry index`.")
+        print(
+            f"  {ok - st['embedded_files']} readable files are not embedded by this model yet: run `scry index`."
+        )
     for r in st["roots"]:
-        print(f"Folder: {r['path']} - {r['files']} files{'' if r['online'] else ' (offline, kept)'}")
+        print(
+            f"Folder: {r['path']} - {r['files']} files{'' if r['online'] else ' (offline, kept)'}"
+        )
     if st["errors"]:
         print("Files that could not be read:")
         for e in st["errors"]:
@@ -270,19 +341,29 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(info)
     else:
-        print(f"{info['path']}: {info['status']}" + (f" ({info['reason']})" if info.get("reason") else ""))
+        print(
+            f"{info['path']}: {info['status']}"
+            + (f" ({info['reason']})" if info.get("reason") else "")
+        )
         for k, v in (info.get("meta") or {}).items():
             print(f"  {k}: {v}")
         for it in info["items"]:
             line = f"  {it.get('kind', 'item')} {json.dumps(it['locator'])}"
             if args.vectors:
-                line += "  vectors: " + (", ".join(f"{m}[{len(v)}]" for m, v in it["vectors"].items()) or "none")
+                line += "  vectors: " + (
+                    ", ".join(f"{m}[{len(v)}]" for m, v in it["vectors"].items()) or "none"
+                )
             print(line)
     return EXIT_EMPTY if info["status"] == "not_indexed" else EXIT_OK
 
 
-COMMANDS = {"index": cmd_index, "search": cmd_search, "similar": cmd_similar,
-            "status": cmd_status, "inspect": cmd_inspect}
+COMMANDS = {
+    "index": cmd_index,
+    "search": cmd_search,
+    "similar": cmd_similar,
+    "status": cmd_status,
+    "inspect": cmd_inspect,
+}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -40,7 +40,9 @@ def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
 
 
 def _on_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("scry_write") else "BEGIN")
+    conn.exec_driver_sql(
+        "BEGIN IMMEDIATE" if conn.get_execution_options().get("scry_write") else "BEGIN"
+    )
 
 
 def explain_db_error(exc: BaseException, path: Path) -> CatalogError | None:
@@ -88,7 +90,9 @@ class Catalog:
         self.engine = engine
         self.path = path
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        self._write_sessions = sessionmaker(engine.execution_options(scry_write=True), expire_on_commit=False)
+        self._write_sessions = sessionmaker(
+            engine.execution_options(scry_write=True), expire_on_commit=False
+        )
 
     @classmethod
     def open(cls, home: Path, *, readonly: bool = False) -> Catalog:
@@ -142,7 +146,9 @@ class Catalog:
             log.warning("SQLite refused WAL mode for %s (got %s)", self.path, mode)
         # One write transaction for the whole ladder: all steps land, or none does.
         with self.engine.connect().execution_options(scry_write=True) as conn, conn.begin():
-            version = conn.exec_driver_sql("PRAGMA user_version").scalar() or 0  # re-read under lock
+            version = (
+                conn.exec_driver_sql("PRAGMA user_version").scalar() or 0
+            )  # re-read under lock
             self._check_version(version)
             for target in range(version + 1, SCHEMA_VERSION + 1):
                 log.info("Migrating catalog %s to schema %d", self.path, target)

@@ -19,7 +19,17 @@ log = logging.getLogger(__name__)
 
 APP_NAME = "scry"
 DEFAULT_MODEL = "laion/CLIP-ViT-B-32-laion2B-s34B-b79K"
-DEFAULT_EXCLUDES = ("node_modules", "__pycache__", ".git", ".svn", ".hg", "$RECYCLE.BIN", "System Volume Information", ".Trash-*", "lost+found")
+DEFAULT_EXCLUDES = (
+    "node_modules",
+    "__pycache__",
+    ".git",
+    ".svn",
+    ".hg",
+    "$RECYCLE.BIN",
+    "System Volume Information",
+    ".Trash-*",
+    "lost+found",
+)
 
 
 def data_home() -> Path:

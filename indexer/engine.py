@@ -47,8 +47,14 @@ def choose_model(explicit: str | None, settings: Settings) -> str:
 
 
 class Engine:
-    def __init__(self, home: Path | None = None, model: str | None = None, *,
-                 settings: Settings | None = None, download: bool = True) -> None:
+    def __init__(
+        self,
+        home: Path | None = None,
+        model: str | None = None,
+        *,
+        settings: Settings | None = None,
+        download: bool = True,
+    ) -> None:
         self.home = home or data_home()
         self.settings = settings or Settings.load(self.home)
         self.model_name = choose_model(model, self.settings)
@@ -75,8 +81,12 @@ class Engine:
             if self._model_tried:
                 return self.vectors is not None
             self._model_tried = True
-            emb = Embedder(self.model_name, device=self.settings.device,
-                           batch_size=self.settings.batch_size, download=self._download)
+            emb = Embedder(
+                self.model_name,
+                device=self.settings.device,
+                batch_size=self.settings.batch_size,
+                download=self._download,
+            )
             try:
                 info = emb.info()
             except ModelUnavailable as exc:
@@ -89,8 +99,11 @@ class Engine:
             self.embedder = emb
             self.vectors = VectorStore(self.home, self.catalog, model_id, info.dimension).open()
             if "image" not in info.modalities:
-                log.warning("The model %s reads text only: images are searchable by file name, "
-                            "folder and metadata, not by what they show.", self.model_name)
+                log.warning(
+                    "The model %s reads text only: images are searchable by file name, "
+                    "folder and metadata, not by what they show.",
+                    self.model_name,
+                )
             return True
 
     @property
@@ -103,16 +116,28 @@ class Engine:
 
     # ---------------------------------------------------------------- commands
 
-    def index(self, folders: list[Path] | None = None, *, progress: Callable[[Progress], None] | None = None,
-              cancel: threading.Event | None = None) -> IndexReport:
+    def index(
+        self,
+        folders: list[Path] | None = None,
+        *,
+        progress: Callable[[Progress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> IndexReport:
         """Index ``folders`` (added as roots), or every known root when none are given."""
         self.load_model()
         if not folders:
             with self.catalog.session() as s:
                 folders = [Path(r.path) for r in store.roots(s)]
-        indexer = Indexer(self.home, self.catalog, self.settings, embedder=self.embedder,
-                          vectors=self.vectors, model_id=self.vectors.model_id if self.vectors else None,
-                          progress=progress, cancel=cancel)
+        indexer = Indexer(
+            self.home,
+            self.catalog,
+            self.settings,
+            embedder=self.embedder,
+            vectors=self.vectors,
+            model_id=self.vectors.model_id if self.vectors else None,
+            progress=progress,
+            cancel=cancel,
+        )
         report = indexer.run([Path(f) for f in folders])
         report.keyword_only = self.model_error
         return report
@@ -136,35 +161,67 @@ class Engine:
             files = s.scalar(select(func.count(File.id))) or 0
             failed = s.scalar(select(func.count(File.id)).where(File.status == "failed")) or 0
             items = s.scalar(select(func.count(Item.id))) or 0
-            errors = [{"path": p, "reason": r} for p, r in
-                      s.execute(select(File.path, File.reason).where(File.status == "failed").order_by(File.path))]
-            by_kind = dict(s.execute(select(File.kind, func.count(File.id)).group_by(File.kind)).all())
+            errors = [
+                {"path": p, "reason": r}
+                for p, r in s.execute(
+                    select(File.path, File.reason)
+                    .where(File.status == "failed")
+                    .order_by(File.path)
+                )
+            ]
+            by_kind = dict(
+                s.execute(select(File.kind, func.count(File.id)).group_by(File.kind)).all()
+            )
             roots = []
             for r in store.roots(s):
                 n = s.scalar(select(func.count(File.id)).where(File.root_id == r.id)) or 0
-                roots.append({"path": r.path, "online": bool(r.online) and Path(r.path).is_dir(),
-                              "files": n, "last_scan": r.last_scan_at})
+                roots.append(
+                    {
+                        "path": r.path,
+                        "online": bool(r.online) and Path(r.path).is_dir(),
+                        "files": n,
+                        "last_scan": r.last_scan_at,
+                    }
+                )
             models = store.models_named(s, self.model_name)
             model_row = models[0] if models else None
             if self.vectors is not None:
                 model_row = next((m for m in models if m.id == self.vectors.model_id), model_row)
             embedded = vectors = 0
             if model_row is not None:
-                embedded = s.scalar(select(func.count()).select_from(Embedded).where(Embedded.model_id == model_row.id)) or 0
-                vectors = s.scalar(select(func.count(Vector.id)).where(Vector.model_id == model_row.id)) or 0
+                embedded = (
+                    s.scalar(
+                        select(func.count())
+                        .select_from(Embedded)
+                        .where(Embedded.model_id == model_row.id)
+                    )
+                    or 0
+                )
+                vectors = (
+                    s.scalar(select(func.count(Vector.id)).where(Vector.model_id == model_row.id))
+                    or 0
+                )
         index_bytes = sum(p.stat().st_size for p in self.home.glob("catalog.sqlite3*"))
         vec_dir = self.home / "vectors"
         if vec_dir.is_dir():
             index_bytes += sum(p.stat().st_size for p in vec_dir.iterdir() if p.is_file())
         return {
-            "files": files, "items": items, "failed": failed,
+            "files": files,
+            "items": items,
+            "failed": failed,
             "model": self.model_name,
             "dimension": model_row.dimension if model_row else None,
-            "modalities": model_row.modalities.split(",") if model_row and model_row.modalities else None,
-            "embedded_files": embedded, "vectors": vectors,
+            "modalities": model_row.modalities.split(",")
+            if model_row and model_row.modalities
+            else None,
+            "embedded_files": embedded,
+            "vectors": vectors,
             "keyword_only": self.model_error,
-            "kinds": by_kind, "roots": roots, "errors": errors,
-            "index_bytes": index_bytes, "home": str(self.home),
+            "kinds": by_kind,
+            "roots": roots,
+            "errors": errors,
+            "index_bytes": index_bytes,
+            "home": str(self.home),
         }
 
     def inspect(self, path: str | Path, *, vectors: bool = False) -> dict[str, Any]:
@@ -174,8 +231,12 @@ class Engine:
         with self.catalog.session() as s:
             row = store.file_by_path(s, key)
             if row is None:
-                return {"path": key, "status": "not_indexed", "reason": self._why_not_indexed(p),
-                        "items": []}
+                return {
+                    "path": key,
+                    "status": "not_indexed",
+                    "reason": self._why_not_indexed(p),
+                    "items": [],
+                }
             model_id = None
             if vectors:
                 self.load_model()
@@ -183,24 +244,36 @@ class Engine:
             items = list(s.scalars(select(Item).where(Item.file_id == row.id).order_by(Item.seq)))
             vecs: dict[int, dict[str, list[float]]] = {}
             if model_id is not None and items:
-                for v in s.scalars(select(Vector).where(Vector.item_id.in_([i.id for i in items]),
-                                                        Vector.model_id == model_id)):
+                for v in s.scalars(
+                    select(Vector).where(
+                        Vector.item_id.in_([i.id for i in items]), Vector.model_id == model_id
+                    )
+                ):
                     import numpy as np
 
-                    vecs.setdefault(v.item_id, {})[v.modality] = np.frombuffer(v.vec, dtype=np.float32).tolist()
+                    vecs.setdefault(v.item_id, {})[v.modality] = np.frombuffer(
+                        v.vec, dtype=np.float32
+                    ).tolist()
             out_items = []
             for it in items:
-                entry: dict[str, Any] = {"locator": locator(it.page, it.char_start, it.char_end, it.time_s),
-                                         "kind": it.kind}
+                entry: dict[str, Any] = {
+                    "locator": locator(it.page, it.char_start, it.char_end, it.time_s),
+                    "kind": it.kind,
+                }
                 if vectors:
                     mine = vecs.get(it.id, {})
                     entry["vector"] = mine.get("image", mine.get("text"))
                     entry["vectors"] = mine
                 out_items.append(entry)
             return {
-                "path": row.path, "status": row.status, "reason": row.reason, "kind": row.kind,
-                "size": row.size, "fingerprint": row.fingerprint,
-                "meta": json.loads(row.meta) if row.meta else {}, "items": out_items,
+                "path": row.path,
+                "status": row.status,
+                "reason": row.reason,
+                "kind": row.kind,
+                "size": row.size,
+                "fingerprint": row.fingerprint,
+                "meta": json.loads(row.meta) if row.meta else {},
+                "items": out_items,
                 "model": self.model_name if vectors else None,
             }
 

@@ -62,7 +62,9 @@ class ExtractedItem:
         return locator(self.page, self.char_start, self.char_end, self.time_s)
 
 
-def locator(page: int | None, start: int | None, end: int | None, time_s: float | None) -> dict[str, Any]:
+def locator(
+    page: int | None, start: int | None, end: int | None, time_s: float | None
+) -> dict[str, Any]:
     """Where in its file an item is: ``{"page": n}``, ``{"start": a, "end": b}``, ``{"time": s}``."""
     loc: dict[str, Any] = {}
     if page is not None:
@@ -132,8 +134,11 @@ def decode_image(path: str | Path, side: int = DECODE_SIDE) -> tuple[Image.Image
             short = min(img.size)
             if short > 2 * side:
                 scale = side * 2 / short
-                img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
-                                 Image.Resampling.LANCZOS, reducing_gap=3.0)
+                img = img.resize(
+                    (max(1, round(img.width * scale)), max(1, round(img.height * scale))),
+                    Image.Resampling.LANCZOS,
+                    reducing_gap=3.0,
+                )
             elif img is src:
                 img = src.copy()  # detach from the file, which closes now
             return img, meta
@@ -195,8 +200,9 @@ def extract_image(path: Path, splitter: Splitter | None = None) -> Extracted:
 # ---------------------------------------------------------------------------- PDF
 
 
-def extract_pdf(path: Path, splitter: Splitter | None = None, *, page_cap: int = 200,
-                side: int = DECODE_SIDE) -> Extracted:
+def extract_pdf(
+    path: Path, splitter: Splitter | None = None, *, page_cap: int = 200, side: int = DECODE_SIDE
+) -> Extracted:
     """One item per page: its text, and the page rendered so its shorter side is about ``side``."""
     import pypdfium2 as pdfium
 
@@ -255,7 +261,9 @@ def read_text(path: Path) -> str:
     data = path.read_bytes()
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ExtractionError("binary data, not text")
-    for enc in ("utf-8-sig", "utf-16") if data.startswith((b"\xff\xfe", b"\xfe\xff")) else ("utf-8-sig",):
+    for enc in (
+        ("utf-8-sig", "utf-16") if data.startswith((b"\xff\xfe", b"\xfe\xff")) else ("utf-8-sig",)
+    ):
         try:
             return data.decode(enc)
         except UnicodeDecodeError:
@@ -277,8 +285,23 @@ def extract_text(path: Path, splitter: Splitter | None = None) -> Extracted:
 
 Extractor = Callable[..., Extracted]
 
-IMAGE_EXTS = {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff",
-              ".heic", ".heif", ".avif", ".mpo", ".psd", ".ico"}
+IMAGE_EXTS = {
+    ".jpg",
+    ".jpeg",
+    ".jpe",
+    ".png",
+    ".webp",
+    ".gif",
+    ".bmp",
+    ".tif",
+    ".tiff",
+    ".heic",
+    ".heif",
+    ".avif",
+    ".mpo",
+    ".psd",
+    ".ico",
+}
 TEXT_EXTS = {".txt", ".md", ".markdown", ".rst", ".text", ".org"}
 PDF_EXTS = {".pdf"}
 

@@ -68,9 +68,15 @@ class IndexReport:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "new": self.new, "changed": self.changed, "moved": self.moved, "deleted": self.deleted,
-            "unchanged": self.unchanged, "failed": self.failed, "embedded": self.embedded,
-            "seconds": round(self.seconds, 3), "cancelled": self.cancelled,
+            "new": self.new,
+            "changed": self.changed,
+            "moved": self.moved,
+            "deleted": self.deleted,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "embedded": self.embedded,
+            "seconds": round(self.seconds, 3),
+            "cancelled": self.cancelled,
             "offline_roots": self.offline_roots,
             "failures": [{"path": p, "reason": r} for p, r in self.failures],
             "keyword_only": self.keyword_only,
@@ -95,10 +101,18 @@ class Indexer:
     catalogued with their text, and embedded later when a model is available.
     """
 
-    def __init__(self, home: Path, catalog: Catalog, settings: Settings, *,
-                 embedder: Embedder | None = None, vectors: VectorStore | None = None,
-                 model_id: int | None = None, progress: Callable[[Progress], None] | None = None,
-                 cancel: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        catalog: Catalog,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        vectors: VectorStore | None = None,
+        model_id: int | None = None,
+        progress: Callable[[Progress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
         self.home = home
         self.catalog = catalog
         self.settings = settings
@@ -120,8 +134,12 @@ class Indexer:
         report = IndexReport()
         self._emit(phase="scanning")
         online = self._register_roots(folders, report)
-        rules = WalkRules(include=list(self.settings.include), exclude=list(self.settings.exclude),
-                          hidden=self.settings.index_hidden, skip_paths={str(self.home)})
+        rules = WalkRules(
+            include=list(self.settings.include),
+            exclude=list(self.settings.exclude),
+            hidden=self.settings.index_hidden,
+            skip_paths={str(self.home)},
+        )
         disk: dict[str, tuple[DiskFile, Root]] = {}
         for root in sorted(online, key=lambda r: -len(r.path)):  # nested roots: deepest wins
             for df in walk(Path(root.path), rules):
@@ -150,20 +168,28 @@ class Indexer:
                     if known is not None:
                         known.online = 0
                         report.offline_roots.append(known.path)
-                        log.warning("Folder %s is not available; keeping its index as it is", folder)
+                        log.warning(
+                            "Folder %s is not available; keeping its index as it is", folder
+                        )
                         continue
-                    raise BadInput(f"{folder} is not a folder (or does not exist). Give a folder to index.")
+                    raise BadInput(
+                        f"{folder} is not a folder (or does not exist). Give a folder to index."
+                    )
                 root = store.get_or_add_root(s, folder.resolve())
                 root.online = 1
                 online.append(root)
         return online
 
-    def _apply_diff(self, disk: dict[str, tuple[DiskFile, Root]], root_ids: list[int],
-                    report: IndexReport) -> list[_Work]:
+    def _apply_diff(
+        self, disk: dict[str, tuple[DiskFile, Root]], root_ids: list[int], report: IndexReport
+    ) -> list[_Work]:
         with self.catalog.session(write=True) as s:
             known = store.known_files(s, root_ids)
-            d = diff((df for df, _ in disk.values()), known,
-                     lambda fp: store.files_with_fingerprint(s, fp, root_ids))
+            d = diff(
+                (df for df, _ in disk.values()),
+                known,
+                lambda fp: store.files_with_fingerprint(s, fp, root_ids),
+            )
             for old, df in d.moved:
                 store.move_file(s, old.id, disk[df.path][1], df)
             for k, df in d.touched:
@@ -255,8 +281,13 @@ class Indexer:
                 done += self._flush(batch, report)
                 batch, items_in_batch = [], 0
                 rate = done / max(1e-6, time.monotonic() - started)
-                self._emit(done=done, current=w.disk.path, files_per_s=rate,
-                           eta_s=(total - done) / rate if rate > 0 else None, failed=report.failed)
+                self._emit(
+                    done=done,
+                    current=w.disk.path,
+                    files_per_s=rate,
+                    eta_s=(total - done) / rate if rate > 0 else None,
+                    failed=report.failed,
+                )
                 if self.vectors is not None and time.monotonic() - last_save > SAVE_EVERY_S:
                     self.vectors.save()
                     last_save = time.monotonic()
@@ -283,8 +314,16 @@ class Indexer:
             for w in live:
                 ex = w.extracted
                 status, reason = ("ok", None) if w.error is None else ("failed", w.error)
-                row = store.upsert_file(s, w.root, w.disk, w.fingerprint, kind=ex.kind if ex else _kind_of(w.disk.path),
-                                        status=status, reason=reason, meta=ex.meta if ex else None)
+                row = store.upsert_file(
+                    s,
+                    w.root,
+                    w.disk,
+                    w.fingerprint,
+                    kind=ex.kind if ex else _kind_of(w.disk.path),
+                    status=status,
+                    reason=reason,
+                    meta=ex.meta if ex else None,
+                )
                 if w.changed or ex is None:
                     removed += store.clear_items(s, row.id)
                 if ex is None:
@@ -298,7 +337,9 @@ class Indexer:
                 have = store.existing_vectors(s, item_ids, self.model_id)
                 items_with_new_vector: set[int] = set()
                 for modality, (seqs, vecs) in w.vectors.items():
-                    keep = [i for i, seq in enumerate(seqs) if (item_ids[seq], modality) not in have]
+                    keep = [
+                        i for i, seq in enumerate(seqs) if (item_ids[seq], modality) not in have
+                    ]
                     if not keep:
                         continue
                     ids = [item_ids[seqs[i]] for i in keep]
@@ -338,7 +379,11 @@ class Indexer:
             payload: list[Any] = []
             for w in files:
                 for seq, item in enumerate(w.extracted.items):
-                    value = item.image if modality == "image" else (item.text if item.text.strip() else None)
+                    value = (
+                        item.image
+                        if modality == "image"
+                        else (item.text if item.text.strip() else None)
+                    )
                     if value is not None:
                         owners.append((w, seq))
                         payload.append(value)

@@ -27,8 +27,20 @@ log = logging.getLogger(__name__)
 
 # Repository files never needed to run a model through sentence-transformers + torch.
 _IGNORE_ALWAYS = [
-    "*.msgpack", "*.h5", "*.ot", "*.onnx", "*.onnx_data", "onnx/*", "openvino/*", "coreml/*",
-    "tf_model*", "flax_model*", "rust_model*", "open_clip_*", "*.tflite", "*.mlmodel",
+    "*.msgpack",
+    "*.h5",
+    "*.ot",
+    "*.onnx",
+    "*.onnx_data",
+    "onnx/*",
+    "openvino/*",
+    "coreml/*",
+    "tf_model*",
+    "flax_model*",
+    "rust_model*",
+    "open_clip_*",
+    "*.tflite",
+    "*.mlmodel",
 ]
 
 
@@ -72,9 +84,13 @@ def resolve_model_files(name: str, *, download: bool = True) -> Path:
     except Exception:
         pass
     if not download or _offline():
-        raise _unavailable(name, "it is not in the Hugging Face cache and downloads are off (HF_HUB_OFFLINE)")
+        raise _unavailable(
+            name, "it is not in the Hugging Face cache and downloads are off (HF_HUB_OFFLINE)"
+        )
     if not _hub_reachable():
-        raise _unavailable(name, "it is not in the Hugging Face cache and the Hugging Face hub cannot be reached")
+        raise _unavailable(
+            name, "it is not in the Hugging Face cache and the Hugging Face hub cannot be reached"
+        )
     log.info("Downloading model %s (first use)", name)
     try:
         ignore = list(_IGNORE_ALWAYS)
@@ -85,7 +101,9 @@ def resolve_model_files(name: str, *, download: bool = True) -> Path:
             ignore += ["*.bin", "*.pt", "*.pth"]
         return Path(snapshot_download(name, ignore_patterns=ignore))
     except Exception as exc:
-        raise _unavailable(name, f"downloading it failed ({type(exc).__name__}: {_short(exc)})") from exc
+        raise _unavailable(
+            name, f"downloading it failed ({type(exc).__name__}: {_short(exc)})"
+        ) from exc
 
 
 def _hub_reachable(timeout: float = 4.0) -> bool:
@@ -98,7 +116,10 @@ def _hub_reachable(timeout: float = 4.0) -> bool:
     from urllib.parse import urlparse
 
     endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
-    host, port = endpoint.hostname or "huggingface.co", endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    host, port = (
+        endpoint.hostname or "huggingface.co",
+        endpoint.port or (443 if endpoint.scheme == "https" else 80),
+    )
     import socket
 
     try:
@@ -139,8 +160,15 @@ class Embedder:
         (1, 512)
     """
 
-    def __init__(self, name: str, *, device: str | None = None, batch_size: int = 32,
-                 download: bool = True, model_kwargs: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        device: str | None = None,
+        batch_size: int = 32,
+        download: bool = True,
+        model_kwargs: dict[str, Any] | None = None,
+    ) -> None:
         self.name = name
         self._device = device
         self.batch_size = batch_size
@@ -169,8 +197,12 @@ class Embedder:
         hf_logging.disable_progress_bar()  # "Loading weights" bars; downloads are done by now
 
         try:
-            model = SentenceTransformer(str(folder), device=device, local_files_only=True,
-                                        model_kwargs=self._model_kwargs or None)
+            model = SentenceTransformer(
+                str(folder),
+                device=device,
+                local_files_only=True,
+                model_kwargs=self._model_kwargs or None,
+            )
         except ImportError as exc:
             raise ModelUnavailable(
                 f"The model {self.name} needs a Python package that is not installed: {exc}. "
@@ -208,16 +240,26 @@ class Embedder:
     def encode_images(self, images: list[Any]) -> np.ndarray:
         """Encode PIL images (RGB) into normalised float32 vectors."""
         model = self.load()
-        out = model.encode(images, batch_size=self.batch_size, normalize_embeddings=True,
-                           convert_to_numpy=True, show_progress_bar=False)
+        out = model.encode(
+            images,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         return np.asarray(out, dtype=np.float32)
 
     def encode_texts(self, texts: list[str], *, query: bool = False) -> np.ndarray:
         """Encode texts as documents, or as search queries (``query=True``; uses query prompts)."""
         model = self.load()
         fn = model.encode_query if query else model.encode_document
-        out = fn(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                 convert_to_numpy=True, show_progress_bar=False)
+        out = fn(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         return np.asarray(out, dtype=np.float32)
 
     def split_passages(self, text: str, *, overlap_tokens: int = 16) -> list[tuple[int, int]]:
@@ -232,8 +274,13 @@ class Embedder:
         tok = getattr(model.tokenizer, "tokenizer", model.tokenizer)
         window = max(8, int(model.max_seq_length) - 4)
         try:
-            offsets = tok(text, return_offsets_mapping=True, add_special_tokens=False,
-                          truncation=False, verbose=False)["offset_mapping"]
+            offsets = tok(
+                text,
+                return_offsets_mapping=True,
+                add_special_tokens=False,
+                truncation=False,
+                verbose=False,
+            )["offset_mapping"]
         except (TypeError, ValueError, NotImplementedError, KeyError):
             return _split_by_chars(text, window * 4)
         if len(offsets) <= window:

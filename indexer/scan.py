@@ -67,7 +67,9 @@ class WalkRules:
         return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(path, p) for p in self.include)
 
 
-def walk(root: Path, rules: WalkRules, errors: list[tuple[str, str]] | None = None) -> Iterator[DiskFile]:
+def walk(
+    root: Path, rules: WalkRules, errors: list[tuple[str, str]] | None = None
+) -> Iterator[DiskFile]:
     """Regular files under ``root``. Follows symlinked folders once each, never in a loop."""
     seen_dirs: set[tuple[int, int]] = set()
     stack = [str(root)]

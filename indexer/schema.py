@@ -89,7 +89,10 @@ class Vector(Base):
     __tablename__ = "vectors"
     # AUTOINCREMENT: ids (HNSW labels) are never reused, so a replaced vector changes the
     # (count, label sum) signature that tells a stale index file from a current one.
-    __table_args__ = (UniqueConstraint("item_id", "model_id", "modality"), {"sqlite_autoincrement": True})
+    __table_args__ = (
+        UniqueConstraint("item_id", "model_id", "modality"),
+        {"sqlite_autoincrement": True},
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"), index=True)
@@ -101,8 +104,12 @@ class Embedded(Base):
     """Marks a file as completely embedded by a model (all its items, every modality it reads)."""
 
     __tablename__ = "embedded"
-    file_id: Mapped[int] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), primary_key=True)
-    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"), primary_key=True)
+    file_id: Mapped[int] = mapped_column(
+        ForeignKey("files.id", ondelete="CASCADE"), primary_key=True
+    )
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("models.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 _V1 = [

@@ -56,10 +56,13 @@ class Hit:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "path": self.path, "kind": self.kind, "locator": self.locator,
+            "path": self.path,
+            "kind": self.kind,
+            "locator": self.locator,
             "score": round(self.score, 6),
             "similarity": None if self.similarity is None else round(self.similarity, 6),
-            "file_kind": self.file_kind, "sources": self.sources,
+            "file_kind": self.file_kind,
+            "sources": self.sources,
         }
 
 
@@ -72,7 +75,9 @@ def fts_query(user_text: str) -> str | None:
 
 
 class Searcher:
-    def __init__(self, catalog: Catalog, embedder: Embedder | None, vectors: VectorStore | None) -> None:
+    def __init__(
+        self, catalog: Catalog, embedder: Embedder | None, vectors: VectorStore | None
+    ) -> None:
         self.catalog = catalog
         self.embedder = embedder if vectors is not None else None
         self.vectors = vectors
@@ -105,7 +110,11 @@ class Searcher:
         """Words plus an image: the normalised sum of both query vectors, fused with keywords."""
         emb = self._require_model()
         ivec = self.query_vector_for_file(image, prefer_stored=False)[0]
-        qvec = emb.encode_texts([query], query=True)[0] if emb.supports("text") else np.zeros_like(ivec)
+        qvec = (
+            emb.encode_texts([query], query=True)[0]
+            if emb.supports("text")
+            else np.zeros_like(ivec)
+        )
         lists = self._vector_lists(_normalize(ivec + qvec), k)
         lists["keywords"] = self._keyword_list(query, max(50, 3 * k))
         return self._fuse(lists, k)
@@ -125,12 +134,18 @@ class Searcher:
             )
         return self.embedder
 
-    def query_vector_for_file(self, path: str | Path, *, prefer_stored: bool) -> tuple[np.ndarray, int | None]:
+    def query_vector_for_file(
+        self, path: str | Path, *, prefer_stored: bool
+    ) -> tuple[np.ndarray, int | None]:
         emb = self._require_model()
         p = Path(path).expanduser()
         file_id = None
         with self.catalog.session() as s:
-            row = store.file_by_path(s, str(p.resolve())) if p.exists() else store.file_by_path(s, str(p.absolute()))
+            row = (
+                store.file_by_path(s, str(p.resolve()))
+                if p.exists()
+                else store.file_by_path(s, str(p.absolute()))
+            )
             if row is not None:
                 file_id = row.id
                 if prefer_stored and self.vectors is not None:
@@ -151,7 +166,9 @@ class Searcher:
         elif texts and emb.supports("text"):
             vecs = emb.encode_texts(texts[:16])
         else:
-            raise BadInput(f"The model {emb.name} cannot read {p} ({ex.kind}); it reads {', '.join(emb.info().modalities)}.")
+            raise BadInput(
+                f"The model {emb.name} cannot read {p} ({ex.kind}); it reads {', '.join(emb.info().modalities)}."
+            )
         return _normalize(vecs.mean(axis=0)), file_id
 
     def _vector_lists(self, qvec: np.ndarray, k: int) -> dict[str, list[tuple[int, float | None]]]:
@@ -185,7 +202,9 @@ class Searcher:
             return []
         with self.catalog.session() as s:
             rows = s.execute(
-                sql("SELECT rowid FROM fts WHERE fts MATCH :q ORDER BY bm25(fts, 4.0, 2.0, 1.0, 2.0) LIMIT :n"),
+                sql(
+                    "SELECT rowid FROM fts WHERE fts MATCH :q ORDER BY bm25(fts, 4.0, 2.0, 1.0, 2.0) LIMIT :n"
+                ),
                 {"q": match, "n": depth},
             )
             return [(int(r[0]), None) for r in rows]
@@ -212,11 +231,19 @@ class Searcher:
             r = rows.get(item_id)
             if r is None:
                 continue
-            hits.append(Hit(
-                path=r.path, kind=r.kind, locator=locator(r.page, r.char_start, r.char_end, r.time_s),
-                score=scores[item_id] / norm, item_id=item_id, file_id=r.file_id, file_kind=r.file_kind,
-                similarity=sims.get(item_id), sources=sources[item_id],
-            ))
+            hits.append(
+                Hit(
+                    path=r.path,
+                    kind=r.kind,
+                    locator=locator(r.page, r.char_start, r.char_end, r.time_s),
+                    score=scores[item_id] / norm,
+                    item_id=item_id,
+                    file_id=r.file_id,
+                    file_kind=r.file_kind,
+                    similarity=sims.get(item_id),
+                    sources=sources[item_id],
+                )
+            )
         return hits
 
 

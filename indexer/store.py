@@ -65,7 +65,9 @@ def _known(row: Any) -> KnownFile:
 
 def known_files(s: Session, root_ids: Sequence[int]) -> list[KnownFile]:
     rows = s.execute(
-        select(File.id, File.path, File.size, File.mtime_ns, File.fingerprint).where(File.root_id.in_(root_ids))
+        select(File.id, File.path, File.size, File.mtime_ns, File.fingerprint).where(
+            File.root_id.in_(root_ids)
+        )
     )
     return [_known(r) for r in rows]
 
@@ -88,7 +90,9 @@ def files_missing_model(s: Session, root_ids: Sequence[int], model_id: int) -> l
     done = select(Embedded.file_id).where(Embedded.model_id == model_id)
     return list(
         s.scalars(
-            select(File).where(File.root_id.in_(root_ids), File.status == "ok", File.id.not_in(done))
+            select(File).where(
+                File.root_id.in_(root_ids), File.status == "ok", File.id.not_in(done)
+            )
         )
     )
 
@@ -104,12 +108,30 @@ def _search_words(path: str, root: str) -> tuple[str, str]:
 
 
 def _meta_words(meta: dict[str, Any]) -> str:
-    keep = ("camera_make", "camera_model", "taken", "title", "author", "subject", "keywords", "format")
+    keep = (
+        "camera_make",
+        "camera_model",
+        "taken",
+        "title",
+        "author",
+        "subject",
+        "keywords",
+        "format",
+    )
     return " ".join(str(meta[k]) for k in keep if meta.get(k))
 
 
-def upsert_file(s: Session, root: Root, df: DiskFile, fp: str | None, *, kind: str, status: str,
-                reason: str | None, meta: dict[str, Any] | None) -> File:
+def upsert_file(
+    s: Session,
+    root: Root,
+    df: DiskFile,
+    fp: str | None,
+    *,
+    kind: str,
+    status: str,
+    reason: str | None,
+    meta: dict[str, Any] | None,
+) -> File:
     row = file_by_path(s, df.path)
     if row is None:
         row = File(path=df.path)
@@ -126,7 +148,9 @@ def upsert_file(s: Session, root: Root, df: DiskFile, fp: str | None, *, kind: s
 Removed = list[tuple[int, str, int]]  # (model_id, modality, label) of deleted vectors
 
 
-def replace_items(s: Session, file: File, root: Root, extracted: Extracted) -> tuple[list[int], Removed]:
+def replace_items(
+    s: Session, file: File, root: Root, extracted: Extracted
+) -> tuple[list[int], Removed]:
     """Store the file's items (and their full text), reusing item ids where the shape matches.
 
     Reuse keeps vectors of other models attached when a file is only re-read, not changed.
@@ -140,13 +164,25 @@ def replace_items(s: Session, file: File, root: Root, extracted: Extracted) -> t
     for seq, ex in enumerate(extracted.items):
         it = old.pop(seq, None)
         same = it is not None and (it.kind, it.page, it.char_start, it.char_end, it.time_s) == (
-            ex.kind, ex.page, ex.char_start, ex.char_end, ex.time_s)
+            ex.kind,
+            ex.page,
+            ex.char_start,
+            ex.char_end,
+            ex.time_s,
+        )
         if it is not None and not same:
             removed += _delete_items(s, [it.id])
             it = None
         if it is None:
-            it = Item(file_id=file.id, seq=seq, kind=ex.kind, page=ex.page, char_start=ex.char_start,
-                      char_end=ex.char_end, time_s=ex.time_s)
+            it = Item(
+                file_id=file.id,
+                seq=seq,
+                kind=ex.kind,
+                page=ex.page,
+                char_start=ex.char_start,
+                char_end=ex.char_end,
+                time_s=ex.time_s,
+            )
             s.add(it)
             s.flush()
         s.execute(text("DELETE FROM fts WHERE rowid = :id"), {"id": it.id})
@@ -165,7 +201,9 @@ def _delete_items(s: Session, item_ids: list[int]) -> Removed:
         return []
     removed = [
         (int(r.model_id), r.modality, int(r.id))
-        for r in s.execute(select(Vector.id, Vector.model_id, Vector.modality).where(Vector.item_id.in_(item_ids)))
+        for r in s.execute(
+            select(Vector.id, Vector.model_id, Vector.modality).where(Vector.item_id.in_(item_ids))
+        )
     ]
     s.execute(delete(Vector).where(Vector.item_id.in_(item_ids)))
     s.execute(text(f"DELETE FROM fts WHERE rowid IN ({','.join(str(int(i)) for i in item_ids)})"))
@@ -189,14 +227,22 @@ def delete_files(s: Session, file_ids: Iterable[int]) -> Removed:
 
 def move_file(s: Session, file_id: int, root: Root, df: DiskFile) -> None:
     s.execute(
-        update(File).where(File.id == file_id).values(
-            path=df.path, root_id=root.id, size=df.size, mtime_ns=df.mtime_ns, indexed_at=time.time()
+        update(File)
+        .where(File.id == file_id)
+        .values(
+            path=df.path,
+            root_id=root.id,
+            size=df.size,
+            mtime_ns=df.mtime_ns,
+            indexed_at=time.time(),
         )
     )
     name, folders = _search_words(df.path, root.path)
     for (item_id,) in s.execute(select(Item.id).where(Item.file_id == file_id)):
-        s.execute(text("UPDATE fts SET name = :n, folders = :f WHERE rowid = :id"),
-                  {"n": name, "f": folders, "id": item_id})
+        s.execute(
+            text("UPDATE fts SET name = :n, folders = :f WHERE rowid = :id"),
+            {"n": name, "f": folders, "id": item_id},
+        )
 
 
 def touch_file(s: Session, file_id: int, df: DiskFile) -> None:
@@ -208,18 +254,26 @@ def touch_file(s: Session, file_id: int, df: DiskFile) -> None:
 
 def existing_vectors(s: Session, item_ids: Sequence[int], model_id: int) -> set[tuple[int, str]]:
     rows = s.execute(
-        select(Vector.item_id, Vector.modality).where(Vector.item_id.in_(item_ids), Vector.model_id == model_id)
+        select(Vector.item_id, Vector.modality).where(
+            Vector.item_id.in_(item_ids), Vector.model_id == model_id
+        )
     )
     return {(r.item_id, r.modality) for r in rows}
 
 
-def add_vectors(s: Session, model_id: int, modality: str, item_ids: Sequence[int], vecs: np.ndarray) -> list[int]:
+def add_vectors(
+    s: Session, model_id: int, modality: str, item_ids: Sequence[int], vecs: np.ndarray
+) -> list[int]:
     """Insert vectors; returns their ids, which are the HNSW labels."""
     if not len(item_ids):
         return []
     params = [
-        {"item_id": item_id, "model_id": model_id, "modality": modality,
-         "vec": np.ascontiguousarray(vec, dtype=np.float32).tobytes()}
+        {
+            "item_id": item_id,
+            "model_id": model_id,
+            "modality": modality,
+            "vec": np.ascontiguousarray(vec, dtype=np.float32).tobytes(),
+        }
         for item_id, vec in zip(item_ids, vecs, strict=True)
     ]
     stmt = insert(Vector).returning(Vector.id, sort_by_parameter_order=True)
@@ -241,7 +295,8 @@ def vector_signature(s: Session, model_id: int, modality: str) -> tuple[int, int
 
 def iter_vectors(s: Session, model_id: int, modality: str) -> Iterable[tuple[int, bytes]]:
     result = s.execute(
-        select(Vector.id, Vector.vec).where(Vector.model_id == model_id, Vector.modality == modality)
+        select(Vector.id, Vector.vec)
+        .where(Vector.model_id == model_id, Vector.modality == modality)
         .execution_options(yield_per=4096)
     )
     for row in result:
@@ -249,8 +304,12 @@ def iter_vectors(s: Session, model_id: int, modality: str) -> Iterable[tuple[int
 
 
 def sample_vectors(s: Session, model_id: int, modality: str, n: int) -> list[bytes]:
-    ids = (select(Vector.id).where(Vector.model_id == model_id, Vector.modality == modality)
-           .order_by(func.random()).limit(n))
+    ids = (
+        select(Vector.id)
+        .where(Vector.model_id == model_id, Vector.modality == modality)
+        .order_by(func.random())
+        .limit(n)
+    )
     return [bytes(b) for b in s.scalars(select(Vector.vec).where(Vector.id.in_(ids)))]
 
 
@@ -272,9 +331,20 @@ def items_for_labels(s: Session, labels: Sequence[int]) -> dict[int, ItemRow]:
     if not labels:
         return {}
     rows = s.execute(
-        select(Vector.id, Item.id, Item.file_id, File.path, Item.kind, File.kind, Item.page,
-               Item.char_start, Item.char_end, Item.time_s)
-        .join(Item, Item.id == Vector.item_id).join(File, File.id == Item.file_id)
+        select(
+            Vector.id,
+            Item.id,
+            Item.file_id,
+            File.path,
+            Item.kind,
+            File.kind,
+            Item.page,
+            Item.char_start,
+            Item.char_end,
+            Item.time_s,
+        )
+        .join(Item, Item.id == Vector.item_id)
+        .join(File, File.id == Item.file_id)
         .where(Vector.id.in_(labels))
     )
     return {int(r[0]): ItemRow(*r[1:]) for r in rows}
@@ -284,16 +354,28 @@ def items_by_id(s: Session, item_ids: Sequence[int]) -> dict[int, ItemRow]:
     if not item_ids:
         return {}
     rows = s.execute(
-        select(Item.id, Item.file_id, File.path, Item.kind, File.kind, Item.page, Item.char_start,
-               Item.char_end, Item.time_s)
-        .join(File, File.id == Item.file_id).where(Item.id.in_(item_ids))
+        select(
+            Item.id,
+            Item.file_id,
+            File.path,
+            Item.kind,
+            File.kind,
+            Item.page,
+            Item.char_start,
+            Item.char_end,
+            Item.time_s,
+        )
+        .join(File, File.id == Item.file_id)
+        .where(Item.id.in_(item_ids))
     )
     return {int(r[0]): ItemRow(*r) for r in rows}
 
 
 def vectors_of_file(s: Session, file_id: int, model_id: int) -> list[tuple[int, str, np.ndarray]]:
     rows = s.execute(
-        select(Item.seq, Vector.modality, Vector.vec).join(Item, Item.id == Vector.item_id)
-        .where(Item.file_id == file_id, Vector.model_id == model_id).order_by(Item.seq)
+        select(Item.seq, Vector.modality, Vector.vec)
+        .join(Item, Item.id == Vector.item_id)
+        .where(Item.file_id == file_id, Vector.model_id == model_id)
+        .order_by(Item.seq)
     )
     return [(int(r.seq), r.modality, np.frombuffer(r.vec, dtype=np.float32)) for r in rows]

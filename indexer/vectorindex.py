@@ -47,7 +47,9 @@ class VectorIndex:
 
     def _new(self, capacity: int) -> hnswlib.Index:
         idx = hnswlib.Index(space="cosine", dim=self.dim)
-        idx.init_index(max_elements=capacity, ef_construction=EF_CONSTRUCTION, M=M, allow_replace_deleted=False)
+        idx.init_index(
+            max_elements=capacity, ef_construction=EF_CONSTRUCTION, M=M, allow_replace_deleted=False
+        )
         idx.set_ef(EF_SEARCH)
         return idx
 
@@ -75,12 +77,16 @@ class VectorIndex:
                 idx.set_ef(EF_SEARCH)
             except (OSError, ValueError, KeyError, RuntimeError) as exc:
                 if not isinstance(exc, FileNotFoundError):
-                    log.warning("Vector index %s unreadable (%s); it will be rebuilt", self.path, exc)
+                    log.warning(
+                        "Vector index %s unreadable (%s); it will be rebuilt", self.path, exc
+                    )
                 return False
             deleted = {int(x) for x in meta.get("deleted", [])}
             labels = {int(x) for x in idx.get_ids_list()} - deleted
             if len(labels) != int(meta["live"]) or sum(labels) != int(meta["label_sum"]):
-                log.warning("Vector index %s disagrees with its sidecar; it will be rebuilt", self.path)
+                log.warning(
+                    "Vector index %s disagrees with its sidecar; it will be rebuilt", self.path
+                )
                 return False
             self._index = idx
             self._labels, self._deleted = labels, deleted
@@ -108,7 +114,9 @@ class VectorIndex:
 
     def add(self, labels: np.ndarray, vectors: np.ndarray) -> None:
         with self._lock:
-            self._add_locked(np.asarray(labels, dtype=np.int64), np.asarray(vectors, dtype=np.float32))
+            self._add_locked(
+                np.asarray(labels, dtype=np.int64), np.asarray(vectors, dtype=np.float32)
+            )
             self._dirty = True
 
     def _add_locked(self, labels: np.ndarray, vectors: np.ndarray) -> None:

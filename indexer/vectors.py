@@ -31,7 +31,9 @@ class VectorStore:
         self.model_id = model_id
         self.dim = dim
         folder = home / "vectors"
-        self.indexes = {m: VectorIndex(folder / f"model{model_id}-{m}.hnsw", dim) for m in MODALITIES}
+        self.indexes = {
+            m: VectorIndex(folder / f"model{model_id}-{m}.hnsw", dim) for m in MODALITIES
+        }
         self.rebuilt: list[str] = []
         self._background: dict[str, tuple[int, np.ndarray]] = {}
 
@@ -44,8 +46,12 @@ class VectorStore:
                 continue
             if expected[0] == 0 and not idx.path.exists():
                 continue
-            log.info("Rebuilding %s vector index for model %d from %d stored vectors",
-                     modality, self.model_id, expected[0])
+            log.info(
+                "Rebuilding %s vector index for model %d from %d stored vectors",
+                modality,
+                self.model_id,
+                expected[0],
+            )
             with self.catalog.session() as s:
                 idx.rebuild(store.iter_vectors(s, self.model_id, modality), expected[0])
             idx.save()
@@ -71,8 +77,11 @@ class VectorStore:
             return cached[1]
         with self.catalog.session() as s:
             blobs = store.sample_vectors(s, self.model_id, modality, BACKGROUND_SAMPLE)
-        sample = (np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs])
-                  if blobs else np.zeros((0, self.dim), dtype=np.float32))
+        sample = (
+            np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs])
+            if blobs
+            else np.zeros((0, self.dim), dtype=np.float32)
+        )
         self._background[modality] = (live, sample)
         return sample
 

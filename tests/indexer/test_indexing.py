@@ -35,8 +35,15 @@ def test_first_index_then_rerun_embeds_nothing(home: Path, photos: Path, clip_di
 
     again = Engine(home=home, model=str(clip_dir)).index([photos])
     assert again.as_json() | {"seconds": 0} == {
-        **again.as_json(), "seconds": 0,
-        "new": 0, "changed": 0, "moved": 0, "deleted": 0, "unchanged": 6, "failed": 0, "embedded": 0,
+        **again.as_json(),
+        "seconds": 0,
+        "new": 0,
+        "changed": 0,
+        "moved": 0,
+        "deleted": 0,
+        "unchanged": 6,
+        "failed": 0,
+        "embedded": 0,
     }
 
 
@@ -70,7 +77,9 @@ def test_touched_file_is_not_reembedded(home: Path, photos: Path, clip_dir: Path
     assert (report.changed, report.unchanged, report.embedded) == (0, 6, 0)
 
 
-def test_moving_a_folder_inside_a_root_keeps_vectors(home: Path, photos: Path, clip_dir: Path) -> None:
+def test_moving_a_folder_inside_a_root_keeps_vectors(
+    home: Path, photos: Path, clip_dir: Path
+) -> None:
     eng = Engine(home=home, model=str(clip_dir))
     eng.index([photos])
     before = eng.inspect(photos / "trip" / "blue.png", vectors=True)
@@ -85,8 +94,9 @@ def test_moving_a_folder_inside_a_root_keeps_vectors(home: Path, photos: Path, c
     assert hits and Path(hits[0].path).parent.name == "holidays-2023"
 
 
-def test_moving_a_whole_root_to_a_new_place_embeds_nothing(home: Path, photos: Path, clip_dir: Path,
-                                                           tmp_path: Path) -> None:
+def test_moving_a_whole_root_to_a_new_place_embeds_nothing(
+    home: Path, photos: Path, clip_dir: Path, tmp_path: Path
+) -> None:
     eng = Engine(home=home, model=str(clip_dir))
     eng.index([photos])
     moved = tmp_path / "renamed-photos"
@@ -100,8 +110,9 @@ def test_moving_a_whole_root_to_a_new_place_embeds_nothing(home: Path, photos: P
     assert eng.status()["files"] == 6
 
 
-def test_stored_vector_equals_model_encode_of_exif_transposed_png(home: Path, tmp_path: Path,
-                                                                  clip_dir: Path) -> None:
+def test_stored_vector_equals_model_encode_of_exif_transposed_png(
+    home: Path, tmp_path: Path, clip_dir: Path
+) -> None:
     from sentence_transformers import SentenceTransformer
 
     folder = tmp_path / "one"
@@ -146,7 +157,9 @@ def test_corpus_indexes_without_crashing_and_records_reasons(home: Path, clip_di
     assert eng.index([CORPUS]).embedded == 0
 
 
-def test_missing_hnsw_file_is_rebuilt_from_stored_vectors(home: Path, photos: Path, clip_dir: Path) -> None:
+def test_missing_hnsw_file_is_rebuilt_from_stored_vectors(
+    home: Path, photos: Path, clip_dir: Path
+) -> None:
     eng = Engine(home=home, model=str(clip_dir))
     eng.index([photos])
     expected = [h.path for h in eng.similar(photos / "red.png", k=3)]
@@ -158,8 +171,9 @@ def test_missing_hnsw_file_is_rebuilt_from_stored_vectors(home: Path, photos: Pa
     assert set(eng2.vectors.rebuilt) == {"image", "text"}
 
 
-def test_switching_models_reembeds_and_never_mixes(home: Path, photos: Path, clip_dir: Path,
-                                                   minilm_dir: Path) -> None:
+def test_switching_models_reembeds_and_never_mixes(
+    home: Path, photos: Path, clip_dir: Path, minilm_dir: Path
+) -> None:
     Engine(home=home, model=str(clip_dir)).index([photos])
     text_eng = Engine(home=home, model=str(minilm_dir))
     report = text_eng.index()
@@ -173,7 +187,9 @@ def test_switching_models_reembeds_and_never_mixes(home: Path, photos: Path, cli
     assert Engine(home=home, model=str(clip_dir)).index().embedded == 0
 
 
-def test_keyword_only_when_model_unavailable(home: Path, photos: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keyword_only_when_model_unavailable(
+    home: Path, photos: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     eng = Engine(home=home, model="nobody/not-a-cached-model")
     report = eng.index([photos])

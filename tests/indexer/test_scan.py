@@ -52,8 +52,13 @@ def tree(tmp_path: Path) -> Path:
 
 def test_walk_skips_hidden_by_default(tree: Path) -> None:
     files = list(walk(tree, WalkRules()))
-    assert _rel(tree, files) == ["a.jpg", "node_modules/pkg/e.jpg", "sub/c.jpg",
-                                 "sub/deep/d.png", "sub/draft.tmp"]
+    assert _rel(tree, files) == [
+        "a.jpg",
+        "node_modules/pkg/e.jpg",
+        "sub/c.jpg",
+        "sub/deep/d.png",
+        "sub/draft.tmp",
+    ]
     first = next(f for f in files if f.path.endswith("a.jpg"))
     st = os.stat(first.path)
     assert (first.size, first.mtime_ns) == (st.st_size, st.st_mtime_ns)
@@ -61,8 +66,14 @@ def test_walk_skips_hidden_by_default(tree: Path) -> None:
 
 def test_walk_includes_hidden_when_asked(tree: Path) -> None:
     assert _rel(tree, walk(tree, WalkRules(hidden=True))) == [
-        ".hidden.jpg", ".secret/b.jpg", "a.jpg", "node_modules/pkg/e.jpg", "sub/c.jpg",
-        "sub/deep/d.png", "sub/draft.tmp"]
+        ".hidden.jpg",
+        ".secret/b.jpg",
+        "a.jpg",
+        "node_modules/pkg/e.jpg",
+        "sub/c.jpg",
+        "sub/deep/d.png",
+        "sub/draft.tmp",
+    ]
 
 
 def test_exclude_by_name_and_by_glob(tree: Path) -> None:
@@ -171,7 +182,9 @@ def test_diff_classifies_every_kind_of_change(tmp_path: Path) -> None:
     assert [(k.id, df.path) for k, df in d.touched] == [(2, str(touched))]
     assert touched.stat().st_mtime_ns == d.touched[0][1].mtime_ns
     assert sorted((k.id, df.path, fp) for k, df, fp in d.changed) == [
-        (3, str(changed), fingerprint(changed)), (4, str(grown), fingerprint(grown))]
+        (3, str(changed), fingerprint(changed)),
+        (4, str(grown), fingerprint(grown)),
+    ]
     assert [(k.id, df.path) for k, df in d.moved] == [(5, str(moved))]
     assert [k.id for k in d.deleted] == [6]
     assert d.new == [(_disk(new), fingerprint(new))]
@@ -191,8 +204,10 @@ def test_diff_moves_one_vanished_file_to_one_new_copy(tmp_path: Path) -> None:
 def test_diff_of_identical_state_is_all_unchanged(tmp_path: Path) -> None:
     root = tmp_path / "root"
     files = [_write(root / f"f{i}.txt", f"file {i}") for i in range(3)]
-    known = [_known(i, p, p.stat().st_size, p.stat().st_mtime_ns, fingerprint(p))
-             for i, p in enumerate(files)]
+    known = [
+        _known(i, p, p.stat().st_size, p.stat().st_mtime_ns, fingerprint(p))
+        for i, p in enumerate(files)
+    ]
     d = diff(walk(root, WalkRules()), known)
     assert sorted(k.id for k in d.unchanged) == [0, 1, 2]
     assert (d.new, d.changed, d.touched, d.moved, d.deleted) == ([], [], [], [], [])

@@ -14,8 +14,9 @@ from scry.indexer.vectorindex import VectorIndex
 DIM = 32
 
 
-def clustered(n: int, *, dim: int = DIM, clusters: int = 8, spread: float = 0.15,
-              seed: int = 0) -> np.ndarray:
+def clustered(
+    n: int, *, dim: int = DIM, clusters: int = 8, spread: float = 0.15, seed: int = 0
+) -> np.ndarray:
     """Points around a few Gaussian centres: neighbours are close, like real embeddings."""
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(clusters, dim))
@@ -148,7 +149,7 @@ def test_grows_beyond_initial_capacity(tmp_path: Path) -> None:
     idx = VectorIndex(tmp_path / "big.hnsw", DIM)
     labels, vecs = labels_for(3000), clustered(3000, clusters=12, seed=7)
     for start in range(0, 3000, 500):
-        idx.add(labels[start:start + 500], vecs[start:start + 500])
+        idx.add(labels[start : start + 500], vecs[start : start + 500])
     assert idx.signature == (3000, int(labels.sum()))
     sample = np.arange(0, 3000, 11)
     assert _top1_hits(idx, labels[sample], vecs[sample]) == len(sample)
@@ -181,7 +182,7 @@ def test_concurrent_add_and_query(tmp_path: Path) -> None:
             start.wait()
             lo = w * per_writer
             for s in range(lo, lo + per_writer, batch):
-                idx.add(labels[s:s + batch], vecs[s:s + batch])
+                idx.add(labels[s : s + batch], vecs[s : s + batch])
         except BaseException as exc:
             errors.append(exc)
 

@@ -23,7 +23,9 @@ N_TEXTS = 5
 def _clustered(n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(4, DIM))
-    return (centres[rng.integers(0, 4, size=n)] + 0.2 * rng.normal(size=(n, DIM))).astype(np.float32)
+    return (centres[rng.integers(0, 4, size=n)] + 0.2 * rng.normal(size=(n, DIM))).astype(
+        np.float32
+    )
 
 
 class Fixture:
@@ -58,12 +60,17 @@ def cat(home: Path, tmp_path: Path) -> Iterator[Fixture]:
         fx = Fixture(home, catalog, model.id)
         for i in range(N_IMAGES):
             df = DiskFile(str(pics / f"img{i:02d}.png"), 1000 + i, 1_700_000_000_000_000_000 + i)
-            row = store.upsert_file(s, root, df, f"fp{i:02d}", kind="image", status="ok",
-                                    reason=None, meta=None)
-            items, removed = store.replace_items(s, row, root, Extracted("image", [ExtractedItem("image")]))
+            row = store.upsert_file(
+                s, root, df, f"fp{i:02d}", kind="image", status="ok", reason=None, meta=None
+            )
+            items, removed = store.replace_items(
+                s, row, root, Extracted("image", [ExtractedItem("image")])
+            )
             assert removed == []
             fx.item_ids += items
-            fx.image_labels += store.add_vectors(s, model.id, "image", items, fx.image_vecs[i:i + 1])
+            fx.image_labels += store.add_vectors(
+                s, model.id, "image", items, fx.image_vecs[i : i + 1]
+            )
         # Some items also carry a text vector (say, OCR or a caption).
         fx.text_labels = store.add_vectors(s, model.id, "text", fx.item_ids[:N_TEXTS], fx.text_vecs)
     assert len(set(fx.image_labels + fx.text_labels)) == N_IMAGES + N_TEXTS
@@ -92,7 +99,9 @@ def test_missing_index_files_are_rebuilt_from_catalog(cat: Fixture) -> None:
     # Modalities never mix: a text query only sees text labels.
     assert {lab for lab, _ in _top(vs, "text", cat.image_vecs[7], 50)} == set(cat.text_labels)
     with cat.catalog.session() as s:
-        rows = store.items_for_labels(s, [lab for lab, _ in _top(vs, "image", cat.image_vecs[3], 1)])
+        rows = store.items_for_labels(
+            s, [lab for lab, _ in _top(vs, "image", cat.image_vecs[3], 1)]
+        )
     assert [r.path for r in rows.values()] == [str(Path(cat.home).parent / "pics" / "img03.png")]
 
 
@@ -144,8 +153,16 @@ def test_replaced_vector_with_reused_id_is_not_served_stale(cat: Fixture) -> Non
     old_vec, new_vec = _clustered(2, seed=77)
     with cat.catalog.session() as s:
         root = store.roots(s)[0]
-        row = store.upsert_file(s, root, DiskFile(str(pics / "newest.png"), 10, 1), "fpnew",
-                                kind="image", status="ok", reason=None, meta=None)
+        row = store.upsert_file(
+            s,
+            root,
+            DiskFile(str(pics / "newest.png"), 10, 1),
+            "fpnew",
+            kind="image",
+            status="ok",
+            reason=None,
+            meta=None,
+        )
         items, _ = store.replace_items(s, row, root, image)
         (old_label,) = store.add_vectors(s, cat.model_id, "image", items, old_vec[None, :])
     cat.vstore().save()
@@ -161,4 +178,5 @@ def test_replaced_vector_with_reused_id_is_not_served_stale(cat: Fixture) -> Non
     vs = cat.vstore()
     hit, sim = _top(vs, "image", new_vec)[0]
     assert (hit, sim) == (new_label, pytest.approx(1.0, abs=1e-4)), (
-        f"label {new_label} still holds the replaced vector (rebuilt={vs.rebuilt})")
+        f"label {new_label} still holds the replaced vector (rebuilt={vs.rebuilt})"
+    )
