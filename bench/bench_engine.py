@@ -22,9 +22,9 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from scry.indexer.engine import Engine  # noqa: E402
-from scry.indexer.vectorindex import VectorIndex  # noqa: E402
-from tests.tinymodels import build_vit_b32_clip  # noqa: E402
+from scry.indexer.engine import Engine
+from scry.indexer.vectorindex import VectorIndex
+from tests.tinymodels import build_vit_b32_clip
 
 
 def make_photos(folder: Path, n: int, megapixels: float) -> None:

@@ -6,7 +6,7 @@ of their own. So:
 
 1. Vectors, per modality: each cosine similarity is turned into a z-score against the *same
    query's* similarities to a random sample of that modality's index (``VectorStore.background``):
-   ``z = (sim - mean) / std``. A z-score says how unusual a match is for this query in this
+   ``z = (sim - mean) / max(std, MIN_SPREAD)``. A z-score says how unusual a match is for this query in this
    modality, which is comparable across modalities where raw cosines are not. An item with both an
    image and a text vector (a PDF page) takes its better z-score. This gives one vector ranking.
 2. Keywords: FTS5 BM25 gives a second ranking.
@@ -38,6 +38,7 @@ from .vectors import MODALITIES, VectorStore
 log = logging.getLogger(__name__)
 
 RRF_K = 60
+MIN_SPREAD = 0.02  # cosine units; real CLIP text->image spreads are ~0.02-0.04
 
 
 @dataclass
@@ -96,15 +97,25 @@ class Searcher:
         lists["keywords"] = self._keyword_list(query, max(50, 3 * k))
         return self._fuse(lists, k)
 
-    def vector(self, qvec: np.ndarray, k: int = 20, exclude_file: int | None = None) -> list[Hit]:
-        hits = self._fuse(self._vector_lists(qvec, k + 64 if exclude_file else k), k + 64)
+    def vector(
+        self,
+        qvec: np.ndarray,
+        k: int = 20,
+        exclude_file: int | None = None,
+        modalities: tuple[str, ...] = MODALITIES,
+    ) -> list[Hit]:
+        """Nearest items to a query vector, in the given modalities' indexes."""
+        hits = self._fuse(
+            self._vector_lists(qvec, k + 64 if exclude_file else k, modalities), k + 64
+        )
         if exclude_file is not None:
             hits = [h for h in hits if h.file_id != exclude_file]
         return hits[:k]
 
     def image(self, path: str | Path, k: int = 20) -> list[Hit]:
-        """Search with an image file as the query."""
-        return self.vector(self.query_vector_for_file(path, prefer_stored=False)[0], k)
+        """Search with an image file as the query: look-alikes, among images and page renderings."""
+        qvec, _file_id, modality = self.query_vector_for_file(path, prefer_stored=False)
+        return self.vector(qvec, k, modalities=(modality,))
 
     def combined(self, query: str, image: str | Path, k: int = 20) -> list[Hit]:
         """Words plus an image: the normalised sum of both query vectors, fused with keywords."""
@@ -121,8 +132,8 @@ class Searcher:
 
     def similar(self, path: str | Path, k: int = 20) -> list[Hit]:
         """Files like ``path``: its stored vectors when indexed, else it is read and encoded now."""
-        qvec, file_id = self.query_vector_for_file(path, prefer_stored=True)
-        return self.vector(qvec, k, exclude_file=file_id)
+        qvec, file_id, modality = self.query_vector_for_file(path, prefer_stored=True)
+        return self.vector(qvec, k, exclude_file=file_id, modalities=(modality,))
 
     # ---------------------------------------------------------------- pieces
 
@@ -136,7 +147,13 @@ class Searcher:
 
     def query_vector_for_file(
         self, path: str | Path, *, prefer_stored: bool
-    ) -> tuple[np.ndarray, int | None]:
+    ) -> tuple[np.ndarray, int | None, str]:
+        """The query vector for a file, its catalog id (if indexed) and the vector's modality.
+
+        Image-like files (photos, PDF page renderings) give an image vector; text files a text
+        vector. Looking for files *like* another one compares within that modality: cross-modal
+        matches (a photo against passages) are what words are for.
+        """
         emb = self._require_model()
         p = Path(path).expanduser()
         file_id = None
@@ -150,9 +167,9 @@ class Searcher:
                 file_id = row.id
                 if prefer_stored and self.vectors is not None:
                     stored = store.vectors_of_file(s, row.id, self.vectors.model_id)
-                    vec = _mean_vector(stored)
-                    if vec is not None:
-                        return vec, file_id
+                    found = _mean_vector(stored)
+                    if found is not None:
+                        return found[0], file_id, found[1]
         if not p.is_file():
             raise BadInput(f"{p} is not a file scry can read (missing, or a folder).")
         try:
@@ -162,22 +179,24 @@ class Searcher:
         images = [it.image for it in ex.items if it.image is not None]
         texts = [it.text for it in ex.items if it.text.strip()]
         if images and emb.supports("image"):
-            vecs = emb.encode_images(images[:16])
+            vecs, modality = emb.encode_images(images[:16]), "image"
         elif texts and emb.supports("text"):
-            vecs = emb.encode_texts(texts[:16])
+            vecs, modality = emb.encode_texts(texts[:16]), "text"
         else:
             raise BadInput(
                 f"The model {emb.name} cannot read {p} ({ex.kind}); it reads {', '.join(emb.info().modalities)}."
             )
-        return _normalize(vecs.mean(axis=0)), file_id
+        return _normalize(vecs.mean(axis=0)), file_id, modality
 
-    def _vector_lists(self, qvec: np.ndarray, k: int) -> dict[str, list[tuple[int, float | None]]]:
+    def _vector_lists(
+        self, qvec: np.ndarray, k: int, modalities: tuple[str, ...] = MODALITIES
+    ) -> dict[str, list[tuple[int, float | None]]]:
         """One ranking of items by vector similarity, modalities made comparable by z-scores."""
         if self.vectors is None:
             return {}
         depth = max(50, 3 * k)
         best: dict[int, tuple[float, float]] = {}  # item -> (z-score, cosine)
-        for modality in MODALITIES:
+        for modality in modalities:
             found = self.vectors.query(modality, qvec, depth)
             if not found:
                 continue
@@ -252,7 +271,9 @@ def _background_stats(sample: np.ndarray, qvec: np.ndarray) -> tuple[float, floa
     if len(sample) < 2:
         return 0.0, 1.0
     sims = sample @ qvec.astype(np.float32)
-    return float(sims.mean()), max(float(sims.std()), 1e-3)
+    # A floor on the spread: when a modality's vectors are near-identical (many similar notes),
+    # a tiny std would turn a trivial difference into a huge z-score.
+    return float(sims.mean()), max(float(sims.std()), MIN_SPREAD)
 
 
 def _normalize(v: np.ndarray) -> np.ndarray:
@@ -260,9 +281,9 @@ def _normalize(v: np.ndarray) -> np.ndarray:
     return (v / n).astype(np.float32) if n > 0 else v.astype(np.float32)
 
 
-def _mean_vector(stored: list[tuple[int, str, np.ndarray]]) -> np.ndarray | None:
+def _mean_vector(stored: list[tuple[int, str, np.ndarray]]) -> tuple[np.ndarray, str] | None:
     for modality in ("image", "text"):
         vecs = [v for _, m, v in stored if m == modality]
         if vecs:
-            return _normalize(np.mean(vecs, axis=0))
+            return _normalize(np.mean(vecs, axis=0)), modality
     return None
