@@ -186,6 +186,12 @@ def _print_json(data: Any) -> None:
 def _warn_keyword_only(engine: Any) -> None:
     if engine.model_error:
         print(f"scry: {engine.model_error}", file=sys.stderr)
+    elif engine.embedder is not None and not engine.embedder.supports("image"):
+        print(
+            f"scry: note: the model {engine.model_name} reads text only; images are searchable by "
+            "file name, folder and metadata, not by what they show.",
+            file=sys.stderr,
+        )
 
 
 def cmd_index(args: argparse.Namespace) -> int:

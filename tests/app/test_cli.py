@@ -229,3 +229,12 @@ def test_newer_catalog_is_refused(home: Path, photos: Path, clip_dir: Path) -> N
     con.close()
     proc = scry("status", home=home, check=5)
     assert "newer scry" in proc.stderr
+
+
+def test_text_only_model_says_images_are_found_by_name(home: Path, photos: Path, minilm_dir: Path) -> None:
+    proc = scry("index", str(photos), home=home, model=minilm_dir)
+    assert "reads text only" in proc.stderr
+    status = scry("status", home=home, model=minilm_dir).stdout
+    assert "text only" in status
+    hits = scry_json("search", "blue", home=home, model=minilm_dir)  # a file name, not a look
+    assert hits[0]["path"].endswith("blue.png") and hits[0]["similarity"] is None
