@@ -242,7 +242,11 @@ class Searcher:
                 if sim is not None and sim > sims.get(item_id, -2.0):
                     sims[item_id] = sim
         norm = len(live) / (RRF_K + 1)
-        best = sorted(scores, key=lambda i: (-scores[i], -sims.get(i, -2.0), i))[:k]
+        # Ties (first in one list each) go to the literal keyword match: the words the person typed.
+        best = sorted(
+            scores,
+            key=lambda i: (-scores[i], "keywords" not in sources[i], -sims.get(i, -2.0), i),
+        )[:k]
         with self.catalog.session() as s:
             rows = store.items_by_id(s, best)
         hits = []
