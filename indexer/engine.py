@@ -99,7 +99,7 @@ class Engine:
             self.embedder = emb
             self.vectors = VectorStore(self.home, self.catalog, model_id, info.dimension).open()
             if "image" not in info.modalities:
-                log.warning(
+                log.info(
                     "The model %s reads text only: images are searchable by file name, "
                     "folder and metadata, not by what they show.",
                     self.model_name,
