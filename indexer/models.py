@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelUnavailable
+from .extract import split_by_chars
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +283,7 @@ class Embedder:
                 verbose=False,
             )["offset_mapping"]
         except (TypeError, ValueError, NotImplementedError, KeyError):
-            return _split_by_chars(text, window * 4)
+            return split_by_chars(text, window * 4)
         if len(offsets) <= window:
             return [(0, len(text))]
         ranges: list[tuple[int, int]] = []
@@ -303,20 +304,6 @@ class Embedder:
                 break
             i = max(i + 1, j - overlap_tokens)
         return ranges
-
-
-def _split_by_chars(text: str, size: int) -> list[tuple[int, int]]:
-    ranges = []
-    start = 0
-    while start < len(text):
-        end = min(len(text), start + size)
-        if end < len(text):
-            cut = text.rfind(" ", start, end)
-            if cut > start + size // 2:
-                end = cut
-        ranges.append((start, end))
-        start = end
-    return ranges
 
 
 def _sequence_limit(model: Any) -> int:

@@ -202,14 +202,14 @@ class Searcher:
                 continue
             mean, std = _background_stats(self.vectors.background(modality), qvec)
             with self.catalog.session() as s:
-                rows = store.items_for_labels(s, [lab for lab, _ in found])
+                item_of = store.item_ids_for_labels(s, [lab for lab, _ in found])
             for label, sim in found:
-                row = rows.get(label)
-                if row is None:
+                item_id = item_of.get(label)
+                if item_id is None:
                     continue
                 z = (sim - mean) / std
-                if row.item_id not in best or z > best[row.item_id][0]:
-                    best[row.item_id] = (z, sim)
+                if item_id not in best or z > best[item_id][0]:
+                    best[item_id] = (z, sim)
         if not best:
             return {}
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))

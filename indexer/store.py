@@ -326,28 +326,12 @@ class ItemRow:
     time_s: float | None
 
 
-def items_for_labels(s: Session, labels: Sequence[int]) -> dict[int, ItemRow]:
-    """label -> item (with its file's path)."""
+def item_ids_for_labels(s: Session, labels: Sequence[int]) -> dict[int, int]:
+    """label (vector id) -> item id."""
     if not labels:
         return {}
-    rows = s.execute(
-        select(
-            Vector.id,
-            Item.id,
-            Item.file_id,
-            File.path,
-            Item.kind,
-            File.kind,
-            Item.page,
-            Item.char_start,
-            Item.char_end,
-            Item.time_s,
-        )
-        .join(Item, Item.id == Vector.item_id)
-        .join(File, File.id == Item.file_id)
-        .where(Vector.id.in_(labels))
-    )
-    return {int(r[0]): ItemRow(*r[1:]) for r in rows}
+    rows = s.execute(select(Vector.id, Vector.item_id).where(Vector.id.in_(labels)))
+    return {int(label): int(item_id) for label, item_id in rows}
 
 
 def items_by_id(s: Session, item_ids: Sequence[int]) -> dict[int, ItemRow]:

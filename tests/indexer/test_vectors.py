@@ -99,9 +99,10 @@ def test_missing_index_files_are_rebuilt_from_catalog(cat: Fixture) -> None:
     # Modalities never mix: a text query only sees text labels.
     assert {lab for lab, _ in _top(vs, "text", cat.image_vecs[7], 50)} == set(cat.text_labels)
     with cat.catalog.session() as s:
-        rows = store.items_for_labels(
+        item_of = store.item_ids_for_labels(
             s, [lab for lab, _ in _top(vs, "image", cat.image_vecs[3], 1)]
         )
+        rows = store.items_by_id(s, list(item_of.values()))
     assert [r.path for r in rows.values()] == [str(Path(cat.home).parent / "pics" / "img03.png")]
 
 
