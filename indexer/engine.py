@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from . import store
+from .calibration import Calibration
 from .catalog import Catalog
 from .config import DEFAULT_MODEL, Settings, data_home
 from .errors import ModelUnavailable
@@ -64,6 +65,7 @@ class Engine:
         self.vectors: VectorStore | None = None
         self.model_error: str | None = None
         self._model_tried = False
+        self._calibration: Calibration | None = None
         self._lock = threading.RLock()
 
     # ---------------------------------------------------------------- plumbing
@@ -112,7 +114,15 @@ class Engine:
 
     def _searcher(self) -> Searcher:
         self.load_model()
-        return Searcher(self.catalog, self.embedder, self.vectors)
+        searcher = Searcher(self.catalog, self.embedder, self.vectors)
+        if self.vectors is not None and self.embedder is not None:
+            with self._lock:
+                if self._calibration is None:
+                    self._calibration = Calibration(
+                        self.catalog, self.vectors, self.embedder, searcher.top_z
+                    )
+            searcher._threshold = self._calibration.threshold
+        return searcher
 
     # ---------------------------------------------------------------- commands
 

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 EF_SEARCH = 96
 EF_CONSTRUCTION = 200
 M = 16
+EXACT_SCAN_MAX = 4096
 
 
 class VectorIndex:
@@ -157,17 +158,31 @@ class VectorIndex:
         if vectors is not None:
             self._add_locked(np.asarray(live, dtype=np.int64), vectors)
 
-    def query(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Nearest ``k`` labels with cosine similarity, best first."""
+    def query(
+        self, vector: np.ndarray, k: int, allowed: set[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """Nearest ``k`` labels with cosine similarity, best first; only ``allowed`` labels if given.
+
+        A small allowed set is scanned exactly (a filtered graph walk could miss its members);
+        a large one filters the HNSW walk.
+        """
+        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         with self._lock:
-            k = min(k, len(self._labels))
+            if allowed is not None:
+                allowed = allowed & self._labels if len(allowed) < len(self._labels) else allowed
+                if len(allowed) <= EXACT_SCAN_MAX:
+                    return self._exact_locked(query[0], k, allowed)
+                live = len(allowed)
+            else:
+                live = len(self._labels)
+            k = min(k, live)
             if k <= 0:
                 return []
-            self._index.set_ef(max(EF_SEARCH, k))
-            query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+            self._index.set_ef(max(EF_SEARCH, k if allowed is None else 4 * k))
+            flt = None if allowed is None else allowed.__contains__
             while True:
                 try:
-                    labels, dists = self._index.knn_query(query, k=k)
+                    labels, dists = self._index.knn_query(query, k=k, filter=flt)
                     break
                 except RuntimeError:
                     # With many deleted elements HNSW may not reach k live ones (hnswlib #321).
@@ -175,6 +190,18 @@ class VectorIndex:
                         return []
                     k = max(1, k - max(1, k // 8))
         return [(int(lab), float(1.0 - d)) for lab, d in zip(labels[0], dists[0], strict=True)]
+
+    def _exact_locked(
+        self, query: np.ndarray, k: int, allowed: set[int]
+    ) -> list[tuple[int, float]]:
+        labels = sorted(lab for lab in allowed if lab in self._labels)
+        if not labels or k <= 0:
+            return []
+        vecs = np.asarray(self._index.get_items(labels), dtype=np.float32)
+        norms = np.linalg.norm(vecs, axis=1) * max(float(np.linalg.norm(query)), 1e-12)
+        sims = (vecs @ query) / np.maximum(norms, 1e-12)
+        order = np.argsort(-sims)[:k]
+        return [(labels[i], float(sims[i])) for i in order]
 
     def save(self) -> None:
         """Write to a temp file, fsync, rename; then the sidecar. Readers never see half a file."""

@@ -66,8 +66,10 @@ class VectorStore:
             if modality in self.indexes:
                 self.indexes[modality].remove(labels)
 
-    def query(self, modality: str, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        return self.indexes[modality].query(vector, k)
+    def query(
+        self, modality: str, vector: np.ndarray, k: int, allowed: set[int] | None = None
+    ) -> list[tuple[int, float]]:
+        return self.indexes[modality].query(vector, k, allowed)
 
     def background(self, modality: str) -> np.ndarray:
         """A random sample (up to 512) of the modality's stored vectors, refreshed as it grows."""
