@@ -43,6 +43,10 @@ examples:
   scry status                            what is indexed, what failed and why
   scry inspect ~/Documents/report.pdf    what scry knows about one file
 
+query language (scry search):
+  "exact phrase"   -word   type:photo|image|pdf|doc|video   in:FOLDER   after:2023-06
+  before:2024   year:2023   camera:canon   ext:heic   sort:date
+
 The model is a Hugging Face id or a local folder: --model, or SCRY_MODEL, or the settings file.
 Data lives in the user data folder; SCRY_HOME moves it.
 exit codes: 0 ok, 1 nothing found, 2 usage, 3 bad input, 4 model unavailable, 5 catalog error, 130 interrupted
@@ -114,9 +118,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="search by text, by an image, or both",
         description="Search by words (meaning and keywords) and/or by an image file.",
     )
-    se.add_argument("text", nargs="*", help="what to look for")
+    se.add_argument("text", nargs="*", help="what to look for (query language: see below)")
     se.add_argument("--image", metavar="PATH", type=Path, help="an image whose look to search for")
     se.add_argument("-k", "--limit", type=int, default=20, help="number of results (default 20)")
+    se.add_argument(
+        "--mode",
+        choices=["hybrid", "lexical", "vector"],
+        default="hybrid",
+        help="hybrid (default): meaning and keywords; lexical: keywords only; vector: meaning only",
+    )
+    se.add_argument(
+        "--rerank",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="reorder the top results with the reranker (default: the 'rerank' setting, auto)",
+    )
+    se.add_argument("--all", action="store_true", help="no relevance cutoff: show weak matches too")
+    se.add_argument("--sort", choices=["relevance", "date"], help="order of results")
+    se.add_argument(
+        "--explain", action="store_true", help="show each result's ranks and scores per stage"
+    )
+    se.add_argument(
+        "--batch",
+        metavar="FILE",
+        help="one query per line (- for stdin); prints one JSON list per line, loading the model once",
+    )
 
     si = sub.add_parser(
         "similar",
@@ -134,6 +160,16 @@ def build_parser() -> argparse.ArgumentParser:
     ins = sub.add_parser("inspect", parents=[common], help="what scry knows about one file")
     ins.add_argument("path", type=Path)
     ins.add_argument("--vectors", action="store_true", help="include the stored vectors")
+
+    gui = sub.add_parser(
+        "gui",
+        parents=[common],
+        help="open the window (the same as scry with no command)",
+        description="Open the search window, optionally with a search already typed.",
+    )
+    gui.add_argument("--query", metavar="TEXT", help="start with these words in the search field")
+    gui.add_argument("--image", metavar="PATH", help="start searching with this image")
+    gui.add_argument("--similar", metavar="PATH", help="start with files similar to PATH")
     return p
 
 
@@ -153,9 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         ):
             logging.getLogger(noisy).setLevel(logging.ERROR)
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    if args.command is None:
-        parser.print_help()
-        return EXIT_OK
+    if args.command in (None, "gui"):
+        return cmd_gui(args)
     from scry.indexer.errors import ScryError
 
     try:
@@ -251,12 +286,14 @@ def cmd_index(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_hits(hits: list[Any], as_json: bool) -> int:
+def _print_hits(hits: list[Any], as_json: bool, *, explain: bool = False) -> int:
     if as_json:
-        _print_json([h.as_json() for h in hits])
+        _print_json([h.as_json(explain=explain) for h in hits])
     elif not hits:
         print("No matches.")
     else:
+        if explain:
+            print(f"{'score':>6}  {'lex':>4} {'vec':>4} {'z':>6} {'rerank':>8}  {'item':<18} path")
         for h in hits:
             where = ""
             if "page" in h.locator:
@@ -265,15 +302,51 @@ def _print_hits(hits: list[Any], as_json: bool) -> int:
                 where = f" chars {h.locator['start']}-{h.locator['end']}"
             elif "time" in h.locator:
                 where = f" at {h.locator['time']:.1f}s"
-            print(f"{h.score:6.3f}  {h.kind + where:<18} {h.path}")
+            if explain:
+                e = h.explain
+                cols = [
+                    f"{e.get('lexical_rank') or '-':>4}",
+                    f"{e.get('vector_rank') or '-':>4}",
+                    f"{e['vector_z']:6.2f}" if e.get("vector_z") is not None else f"{'-':>6}",
+                    f"{e['rerank']:8.3f}" if e.get("rerank") is not None else f"{'-':>8}",
+                ]
+                print(f"{h.score:6.3f}  {' '.join(cols)}  {h.kind + where:<18} {h.path}")
+            else:
+                print(f"{h.score:6.3f}  {h.kind + where:<18} {h.path}")
     return EXIT_OK if hits else EXIT_EMPTY
+
+
+def _search_options(args: argparse.Namespace) -> Any:
+    from scry.indexer.search import SearchOptions
+
+    return SearchOptions(k=args.limit, mode=args.mode, cutoff=not args.all, sort=args.sort)
+
+
+def _run_query(engine: Any, args: argparse.Namespace, text: str, image: Path | None) -> Any:
+    """Stage one, then the reranked order when a reranker runs (waiting out its budget)."""
+    from concurrent.futures import CancelledError
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    result = engine.query(text, image=image, options=_search_options(args), rerank=args.rerank)
+    if result.rerank is not None:
+        try:
+            result.hits = result.rerank.result(timeout=engine.settings.rerank_budget_s + 30)
+        except (CancelledError, FutureTimeout) as exc:
+            result.rerank_note = (
+                f"reranking did not finish ({type(exc).__name__}); stage-one order shown"
+            )
+        except Exception as exc:
+            result.rerank_note = f"reranking failed ({exc}); stage-one order shown"
+    if result.rerank_note and args.rerank:
+        print(f"scry: {result.rerank_note}", file=sys.stderr)
+    return result
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     from scry.indexer.errors import BadInput
 
     text = " ".join(args.text).strip()
-    if not text and args.image is None:
+    if args.batch is None and not text and args.image is None:
         raise BadInput(
             'Nothing to search for. Give some words (scry search "a red car") or --image PATH.'
         )
@@ -281,15 +354,42 @@ def cmd_search(args: argparse.Namespace) -> int:
     try:
         engine.load_model()
         _warn_keyword_only(engine)
-        if args.image is not None and text:
-            hits = engine.search_combined(text, args.image, args.limit)
-        elif args.image is not None:
-            hits = engine.search_image(args.image, args.limit)
-        else:
-            hits = engine.search(text, args.limit)
+        if args.batch is not None:
+            return _search_batch(engine, args)
+        result = _run_query(engine, args, text, args.image)
     finally:
         engine.close()
-    return _print_hits(hits, args.json)
+    if result.message:
+        print(result.message, file=sys.stderr if args.json else sys.stdout)
+        if args.json:
+            _print_json([])
+        return EXIT_EMPTY
+    return _print_hits(result.hits, args.json, explain=args.explain)
+
+
+def _search_batch(engine: Any, args: argparse.Namespace) -> int:
+    """One query per input line -> one compact JSON list per output line, in order."""
+    from scry.indexer.errors import BadInput, ScryError
+
+    try:
+        stream = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise BadInput(f"Cannot read the batch file {args.batch}: {exc.strerror or exc}.") from exc
+    with stream:
+        for line in stream:
+            query = line.strip()
+            hits: list[Any] = []
+            if query:
+                try:
+                    hits = _run_query(engine, args, query, args.image).hits
+                except ScryError as exc:
+                    print(f"scry: {query!r}: {exc}", file=sys.stderr)
+            sys.stdout.write(
+                json.dumps([h.as_json(explain=args.explain) for h in hits], ensure_ascii=False)
+                + "\n"
+            )
+            sys.stdout.flush()
+    return EXIT_OK
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
@@ -361,6 +461,26 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                 )
             print(line)
     return EXIT_EMPTY if info["status"] == "not_indexed" else EXIT_OK
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    """Open the window; Qt is imported only here, so the other commands never load it."""
+    try:
+        from scry.app.gui.app import display_problem, run
+    except ImportError as exc:  # pragma: no cover - PySide6 is a dependency
+        print(f"scry: the window needs PySide6 ({exc}); the commands still work.", file=sys.stderr)
+        return EXIT_USAGE
+    problem = display_problem()
+    if problem:
+        print(f"scry: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    return run(
+        home=args.home.expanduser().resolve() if args.home else None,
+        model=args.model,
+        query=getattr(args, "query", None),
+        image=getattr(args, "image", None),
+        similar=getattr(args, "similar", None),
+    )
 
 
 COMMANDS = {

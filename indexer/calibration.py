@@ -30,7 +30,7 @@ from .vectors import VectorStore
 
 log = logging.getLogger(__name__)
 
-MIN_VECTORS = 24
+MIN_VECTORS = 8
 N_QUERIES = 32
 EVERYDAY = [
     "table",

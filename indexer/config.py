@@ -52,6 +52,11 @@ class Settings:
     exclude: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDES))
     index_hidden: bool = False
     pdf_page_cap: int = 200
+    rerank: str = "auto"  # auto | on | off
+    reranker: str | None = None
+    rerank_depth: int | None = None  # None: sized to the device
+    rerank_budget_s: float = 3.0
+    rerank_photos: bool = False
     extra: dict = field(default_factory=dict)
 
     @classmethod

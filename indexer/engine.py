@@ -31,8 +31,9 @@ from .errors import ModelUnavailable
 from .extract import extractor_for, locator
 from .indexing import Indexer, IndexReport, Progress
 from .models import Embedder
+from .rerank import DEFAULT_RERANKER, Reranker, RerankRunner, default_depth
 from .schema import Embedded, File, Item, Vector
-from .search import Hit, Searcher
+from .search import Hit, Searcher, SearchOptions, SearchResult
 from .vectors import VectorStore
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,8 @@ class Engine:
         self.model_error: str | None = None
         self._model_tried = False
         self._calibration: Calibration | None = None
+        self._reranker: Reranker | None = None
+        self._rerank_runner_obj: RerankRunner | None = None
         self._lock = threading.RLock()
 
     # ---------------------------------------------------------------- plumbing
@@ -153,7 +156,56 @@ class Engine:
         return report
 
     def search(self, query: str, k: int = 20) -> list[Hit]:
+        """Stage-one results for a query (query language applies), one per file, best first."""
         return self._searcher().text(query, k)
+
+    def query(
+        self,
+        text: str = "",
+        *,
+        image: str | Path | None = None,
+        options: SearchOptions | None = None,
+        rerank: bool | None = None,
+    ) -> SearchResult:
+        """Full search: stage one at once, plus ``result.rerank`` (a future) when reranking.
+
+        ``rerank`` None follows the ``rerank`` setting (auto: when a reranker is at hand).
+        A newer query cancels the previous query's rerank.
+        """
+        result = self._searcher().run(text, image=image, options=options)
+        want = self._rerank_wanted(rerank)
+        if not want or not result.hits or not result.query.text:
+            return result
+        runner, note = self._rerank_runner(explicit=rerank is True)
+        result.rerank_note = note
+        if runner is not None:
+            depth = self.settings.rerank_depth or default_depth(runner.reranker.device)
+            result.rerank = runner.submit(
+                result.query.text, result.hits, depth=depth, budget_s=self.settings.rerank_budget_s
+            )
+        return result
+
+    def _rerank_wanted(self, rerank: bool | None) -> bool:
+        if rerank is not None:
+            return rerank
+        return self.settings.rerank in ("auto", "on")
+
+    def _rerank_runner(self, *, explicit: bool) -> tuple[RerankRunner | None, str | None]:
+        """The reranker, loaded once; in auto mode only from the cache (never a download)."""
+        with self._lock:
+            if self._reranker is None:
+                name = os.environ.get("SCRY_RERANKER") or self.settings.reranker or DEFAULT_RERANKER
+                download = self._download and (explicit or self.settings.rerank == "on")
+                self._reranker = Reranker(name, device=self.settings.device, download=download)
+            try:
+                self._reranker.load()
+            except ModelUnavailable as exc:
+                return None, str(exc)
+            if self._rerank_runner_obj is None:
+                self._rerank_runner_obj = RerankRunner(
+                    self._reranker, self.catalog, rerank_photos=self.settings.rerank_photos
+                )
+            return self._rerank_runner_obj, None
 
     def search_image(self, path: str | Path, k: int = 20) -> list[Hit]:
         return self._searcher().image(path, k)

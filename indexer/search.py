@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import re
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,9 @@ class SearchResult:
     hidden: int = 0  # vector-only matches below the relevance cutoff
     message: str | None = None
     threshold: float | None = None
+    #: The reranked list, when a reranker runs: resolves later (or is cancelled by a newer query).
+    rerank: Future[list[Hit]] | None = None
+    rerank_note: str | None = None
 
 
 def _quote(term: str) -> str:
@@ -165,7 +169,7 @@ class Searcher:
             raise BadInput("The search text is empty. Type some words, or search by --image PATH.")
         ivec = image_vector
         if image is not None:
-            ivec, img_file, _mod = self.query_vector_for_file(image, prefer_stored=False)
+            ivec, _img_file, _mod = self.query_vector_for_file(image, prefer_stored=False)
         with self.catalog.session() as s:
             allowed = filtering.allowed_items(s, q.filters)
             banned = self._fts_items(
