@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 RRF_K = 60
 MIN_SPREAD = 0.02  # cosine units; real CLIP text->image spreads are ~0.02-0.04
 MODES = ("hybrid", "lexical", "vector")
+NEGATIVE_STEP = 0.1
 
 
 @dataclass
@@ -177,6 +178,10 @@ class Searcher:
             )
         lists: dict[str, list[tuple[int, float | None]]] = {}
         zscores: dict[int, float] = {}
+        if not q.text and ivec is None:  # filters alone: browse what matches, newest first
+            if allowed is not None:
+                allowed -= banned
+            return SearchResult(q, self._browse(allowed or set(), opts, q))
         if opts.mode in ("hybrid", "lexical") and (q.words or q.phrases):
             # With vectors beside them, keyword hits must contain every word: partial matches are
             # what meaning is for. Alone, keywords fall back to "any of the words".
@@ -289,9 +294,13 @@ class Searcher:
             return None, ()
         vec = _normalize(np.sum(parts, axis=0))
         if q.excludes and text_ok:
-            # rclip's negative terms: move the query away from what is excluded.
-            neg = emb.encode_texts(q.excludes, query=True)
-            vec = _normalize(vec - neg.sum(axis=0) / max(1, len(parts)))
+            # Negative terms move the query away from what is excluded (as rclip does). Rather
+            # than subtracting the whole embedding, which also pushes away everything the two
+            # share ("pets -cat" would flee from animals), remove the query's component along
+            # each excluded meaning and then step a little further away.
+            for neg in emb.encode_texts(q.excludes, query=True):
+                neg = _normalize(neg)
+                vec = _normalize(vec - (max(0.0, float(vec @ neg)) + NEGATIVE_STEP) * neg)
         modalities = ("image",) if (ivec is not None and not q.text) else MODALITIES
         return vec, modalities
 
@@ -378,6 +387,14 @@ class Searcher:
                     best[item_id] = (z, sim)
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))
         return [(i, sim) for i, (_z, sim) in ranked], {i: z for i, (z, _s) in best.items()}
+
+    def _browse(self, allowed: set[int], opts: SearchOptions, q: Query) -> list[Hit]:
+        """Files matching filters only, newest first (or by the requested sort)."""
+        with self.catalog.session() as s:
+            dates = filtering.item_dates(s, sorted(allowed))
+        order = sorted(dates, key=lambda i: (dates[i], -i), reverse=True)
+        browse = SearchOptions(k=opts.k, mode=opts.mode, cutoff=False, sort="date")
+        return self._fuse({"filter": [(i, None) for i in order]}, {}, browse, q, None)
 
     def _fts_items(self, s: Any, expr: str) -> set[int]:
         if not expr:
