@@ -30,7 +30,7 @@ from .vectors import VectorStore
 
 log = logging.getLogger(__name__)
 
-MIN_VECTORS = 8
+MIN_VECTORS = 48
 N_QUERIES = 32
 EVERYDAY = [
     "table",
@@ -131,12 +131,12 @@ class Calibration:
                 r[0]
                 for r in s.execute(
                     text(
-                        "SELECT term FROM temp.fts_words WHERE length(term) > 2 AND term NOT GLOB '*[0-9]*' "
-                        "ORDER BY random() LIMIT 400"
+                        "SELECT term FROM temp.fts_words WHERE length(term) > 2 "
+                        "AND term NOT GLOB '*[0-9]*' ORDER BY doc DESC, term LIMIT 2000"
                     )
                 )
             ]
-        rng = random.Random(1234)
+        rng = random.Random(1234)  # the same index gives the same queries, hence the same cutoff
         pool = sorted(set(vocab)) + list(EVERYDAY)
         return [" ".join(rng.sample(pool, 3)) for _ in range(N_QUERIES)]
 

@@ -63,8 +63,10 @@ def _offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
 
 
-def resolve_model_files(name: str, *, download: bool = True) -> Path:
+def resolve_model_files(name: str, *, download: bool = True, role: str = "embedding") -> Path:
     """Local folder holding ``name``: the folder itself, the HF cache, or a fresh download.
+
+    ``role`` (embedding or reranker) only shapes the error message.
 
     Raises:
         ModelUnavailable: the folder does not exist, or the hub model is not cached and cannot be
@@ -74,8 +76,9 @@ def resolve_model_files(name: str, *, download: bool = True) -> Path:
     if local.is_dir():
         return local.resolve()
     if local.is_absolute() or name.startswith((".", "~")) or name.count("/") > 1:
+        where = "SCRY_RERANKER" if role == "reranker" else "SCRY_MODEL or --model"
         raise ModelUnavailable(
-            f"The model folder {local} does not exist. Point SCRY_MODEL or --model at a folder "
+            f"The {role} model folder {local} does not exist. Point {where} at a folder "
             "holding a sentence-transformers or Hugging Face model, or give a Hugging Face model id."
         )
     from huggingface_hub import snapshot_download
@@ -86,11 +89,13 @@ def resolve_model_files(name: str, *, download: bool = True) -> Path:
         pass
     if not download or _offline():
         raise _unavailable(
-            name, "it is not in the Hugging Face cache and downloads are off (HF_HUB_OFFLINE)"
+            name, "it is not in the Hugging Face cache and downloads are off (HF_HUB_OFFLINE)", role
         )
     if not _hub_reachable():
         raise _unavailable(
-            name, "it is not in the Hugging Face cache and the Hugging Face hub cannot be reached"
+            name,
+            "it is not in the Hugging Face cache and the Hugging Face hub cannot be reached",
+            role,
         )
     log.info("Downloading model %s (first use)", name)
     try:
@@ -103,7 +108,7 @@ def resolve_model_files(name: str, *, download: bool = True) -> Path:
         return Path(snapshot_download(name, ignore_patterns=ignore))
     except Exception as exc:
         raise _unavailable(
-            name, f"downloading it failed ({type(exc).__name__}: {_short(exc)})"
+            name, f"downloading it failed ({type(exc).__name__}: {_short(exc)})", role
         ) from exc
 
 
@@ -135,7 +140,13 @@ def _short(exc: BaseException) -> str:
     return text[0][:200] if text else ""
 
 
-def _unavailable(name: str, why: str) -> ModelUnavailable:
+def _unavailable(name: str, why: str, role: str = "embedding") -> ModelUnavailable:
+    if role == "reranker":
+        return ModelUnavailable(
+            f"The reranker {name} cannot be loaded: {why}. Connect to the internet once so scry "
+            'can download it, or point SCRY_RERANKER (or "reranker" in settings.json) at a local '
+            "cross-encoder folder. Until then results keep their first-stage order."
+        )
     return ModelUnavailable(
         f"The embedding model {name} cannot be loaded: {why}. Connect to the internet once so scry "
         "can download it, or copy a model folder to this machine and set SCRY_MODEL=/path/to/folder "

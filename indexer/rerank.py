@@ -55,12 +55,12 @@ class Reranker:
                 try:
                     self._model = self._load()
                 except ModelUnavailable as exc:
-                    self._error = str(exc).replace("embedding model", "reranker")
-                    raise ModelUnavailable(self._error) from exc
+                    self._error = str(exc)
+                    raise
             return self._model
 
     def _load(self) -> Any:
-        folder = resolve_model_files(self.name, download=self._download)
+        folder = resolve_model_files(self.name, download=self._download, role="reranker")
         from sentence_transformers import CrossEncoder
 
         try:

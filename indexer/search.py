@@ -10,9 +10,11 @@ of their own. So:
    query in this modality, which is comparable across modalities where raw cosines are not. An
    item with both an image and a text vector (a PDF page) takes its better z-score. This gives one
    vector ranking.
-2. Keywords: FTS5 BM25 gives a second ranking (all words first, then any word).
+2. Keywords: FTS5 BM25 gives a second ranking: items with all the words first, then items with
+   some of them, which count half in fusion.
 3. The two rankings are combined with reciprocal rank fusion,
-   ``score(item) = sum over lists of 1 / (RRF_K + rank)``, normalised so that an item ranked first
+   ``score(item) = sum over lists of weight / (RRF_K + rank)`` (weights configurable, 1 by
+   default), normalised so that an item ranked first
    in every available list scores 1.0. Results are grouped per file: the best item of a file
    stands for it, so one PDF does not flood the page with its pages.
 4. Relevance cutoff (word queries): an item found only by vectors must have a z-score at least as
@@ -50,6 +52,8 @@ RRF_K = 60
 MIN_SPREAD = 0.02  # cosine units; real CLIP text->image spreads are ~0.02-0.04
 MODES = ("hybrid", "lexical", "vector")
 NEGATIVE_STEP = 0.1
+DEFAULT_WEIGHTS = {"vectors": 1.0, "keywords": 1.0, "filter": 1.0}
+PARTIAL_WEIGHT = 0.5  # a keyword hit with only some of the words
 
 
 @dataclass
@@ -90,6 +94,7 @@ class SearchOptions:
     mode: str = "hybrid"  # hybrid | lexical | vector
     cutoff: bool = True
     sort: str | None = None  # relevance | date; None: what the query says
+    weights: dict[str, float] | None = None  # per list: {"vectors": 1.0, "keywords": 1.0}
 
 
 @dataclass
@@ -178,15 +183,13 @@ class Searcher:
             )
         lists: dict[str, list[tuple[int, float | None]]] = {}
         zscores: dict[int, float] = {}
+        partial: set[int] = set()
         if not q.text and ivec is None:  # filters alone: browse what matches, newest first
             if allowed is not None:
                 allowed -= banned
             return SearchResult(q, self._browse(allowed or set(), opts, q))
         if opts.mode in ("hybrid", "lexical") and (q.words or q.phrases):
-            # With vectors beside them, keyword hits must contain every word: partial matches are
-            # what meaning is for. Alone, keywords fall back to "any of the words".
-            lenient = opts.mode == "lexical" or self.vectors is None
-            lists["keywords"] = self._keyword_list(q, max(50, 3 * opts.k), allowed, lenient)
+            lists["keywords"], partial = self._keyword_list(q, max(50, 3 * opts.k), allowed)
         if q.phrases:  # an exact phrase is a requirement, not a hint
             with self.catalog.session() as s:
                 must = self._fts_items(
@@ -220,7 +223,7 @@ class Searcher:
                 ]
                 hidden = len(lists["vectors"]) - len(kept)
                 lists["vectors"] = kept
-        hits = self._fuse(lists, zscores, opts, q, exclude_file)
+        hits = self._fuse(lists, zscores, opts, q, exclude_file, partial)
         result = SearchResult(q, hits, hidden=hidden, threshold=threshold)
         if not hits:
             what = describe(q) or "this image"
@@ -405,16 +408,22 @@ class Searcher:
         }
 
     def _keyword_list(
-        self, q: Query, depth: int, allowed: set[int] | None, lenient: bool = True
-    ) -> list[tuple[int, float | None]]:
+        self, q: Query, depth: int, allowed: set[int] | None
+    ) -> tuple[list[tuple[int, float | None]], set[int]]:
+        """Items with all the words (BM25 order), then items with only some of them.
+
+        The second kind (returned as a set) counts for less in fusion (``PARTIAL_WEIGHT``): a note
+        sharing only "in" with "trekking in the alps" must not outrank what the words mean.
+        """
         where, params = filtering.filter_sql(q.filters)
         out: list[tuple[int, float | None]] = []
         seen: set[int] = set()
+        partial: set[int] = set()
         exprs = [_match_expr(q, any_word=False)]
-        if lenient and len([w for word in q.words for w in _words(word)]) > 1:
+        if len([w for word in q.words for w in _words(word)]) > 1:
             exprs.append(_match_expr(q, any_word=True))  # then files with some of the words
         with self.catalog.session() as s:
-            for expr in exprs:
+            for n, expr in enumerate(exprs):
                 if expr is None or len(out) >= depth:
                     continue
                 rows = s.execute(
@@ -430,7 +439,9 @@ class Searcher:
                     if item_id not in seen and (allowed is None or item_id in allowed):
                         seen.add(item_id)
                         out.append((int(item_id), None))
-        return out[:depth]
+                        if n:
+                            partial.add(int(item_id))
+        return out[:depth], partial
 
     def _fuse(
         self,
@@ -439,22 +450,27 @@ class Searcher:
         opts: SearchOptions,
         q: Query,
         exclude_file: int | None,
+        partial: set[int] | None = None,
     ) -> list[Hit]:
         live = {name: ranked for name, ranked in lists.items() if ranked}
         if not live:
             return []
+        weights = {**DEFAULT_WEIGHTS, **(opts.weights or {})}
+        partial = partial or set()
         scores: dict[int, float] = {}
         sims: dict[int, float] = {}
         sources: dict[int, list[str]] = {}
         ranks: dict[int, dict[str, int]] = {}
         for name, ranked in live.items():
+            w = weights.get(name, 1.0)
             for rank, (item_id, sim) in enumerate(ranked):
-                scores[item_id] = scores.get(item_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+                wi = w * (PARTIAL_WEIGHT if name == "keywords" and item_id in partial else 1.0)
+                scores[item_id] = scores.get(item_id, 0.0) + wi / (RRF_K + rank + 1)
                 sources.setdefault(item_id, []).append(name)
                 ranks.setdefault(item_id, {})[name] = rank + 1
                 if sim is not None and sim > sims.get(item_id, -2.0):
                     sims[item_id] = sim
-        norm = len(live) / (RRF_K + 1)
+        norm = sum(weights.get(name, 1.0) for name in live) / (RRF_K + 1)
         # Ties (first in one list each) go to the literal keyword match: the words the person typed.
         order = sorted(
             scores,

@@ -7,6 +7,7 @@ files lands completely or not at all.
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -304,12 +305,14 @@ def iter_vectors(s: Session, model_id: int, modality: str) -> Iterable[tuple[int
 
 
 def sample_vectors(s: Session, model_id: int, modality: str, n: int) -> list[bytes]:
-    ids = (
-        select(Vector.id)
-        .where(Vector.model_id == model_id, Vector.modality == modality)
-        .order_by(func.random())
-        .limit(n)
+    """Up to ``n`` stored vectors, drawn with a fixed seed: the same index gives the same sample."""
+    ids = list(
+        s.scalars(select(Vector.id).where(Vector.model_id == model_id, Vector.modality == modality))
     )
+    if len(ids) > n:
+        ids = random.Random(f"{model_id}-{modality}-{len(ids)}").sample(ids, n)
+    if not ids:
+        return []
     return [bytes(b) for b in s.scalars(select(Vector.vec).where(Vector.id.in_(ids)))]
 
 

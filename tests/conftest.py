@@ -88,3 +88,49 @@ def corpus_copy(tmp_path: Path) -> Path:
     dst = tmp_path / "corpus"
     shutil.copytree(CORPUS, dst)
     return dst
+
+
+STDLIB_MODULES = (
+    "csv json sqlite3 zipfile tarfile gzip bz2 lzma hashlib hmac secrets random statistics "
+    "fractions decimal datetime calendar zoneinfo locale gettext argparse logging getpass shutil "
+    "glob fnmatch tempfile filecmp pathlib pickle shelve copy pprint textwrap difflib string re "
+    "unicodedata struct codecs base64 binascii html urllib.parse http.client smtplib imaplib "
+    "ftplib socket ssl select selectors asyncio threading queue sched subprocess signal mmap wave "
+    "colorsys turtle cmd shlex configparser tomllib plistlib netrc uuid ipaddress email mailbox "
+    "mimetypes webbrowser dbm timeit cProfile trace tracemalloc gc inspect ast dis tokenize keyword "
+    "heapq bisect array weakref types enum graphlib functools itertools operator collections "
+    "contextlib abc atexit traceback warnings unittest doctest venv zipapp"
+).split()
+
+
+@pytest.fixture(scope="session")
+def stdlib_docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """About 70 short real documents nobody on the team wrote: the first paragraph of the
+    docstrings of Python standard-library modules, in neutrally named files (docNNN.txt).
+    ``modules.txt`` beside the folder maps file names to modules."""
+    import importlib
+    import inspect
+
+    root = tmp_path_factory.mktemp("stdlib") / "docs"
+    root.mkdir()
+    index = []
+    for name in STDLIB_MODULES:
+        try:
+            doc = inspect.getdoc(importlib.import_module(name))
+        except Exception:  # noqa: BLE001 - a module missing on this platform is simply left out
+            continue
+        if doc and len(doc) > 80:
+            fname = f"doc{len(index):03d}.txt"
+            (root / fname).write_text(doc.split("\n\n")[0][:600], encoding="utf-8")
+            index.append(f"{fname} {name}")
+    (root.parent / "modules.txt").write_text("\n".join(index), encoding="utf-8")
+    return root
+
+
+def stdlib_doc_for(docs: Path, module: str) -> str:
+    """The file name holding ``module``'s docstring in the ``stdlib_docs`` folder."""
+    for line in (docs.parent / "modules.txt").read_text(encoding="utf-8").splitlines():
+        fname, name = line.split()
+        if name == module:
+            return fname
+    raise KeyError(module)

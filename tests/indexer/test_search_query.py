@@ -14,6 +14,7 @@ from PIL import Image
 
 from scry.indexer.engine import Engine
 from scry.indexer.search import SearchOptions
+from tests.conftest import stdlib_doc_for
 
 NOTES = {
     "garden.txt": "Planting tomatoes and basil in the vegetable garden this spring.",
@@ -154,13 +155,25 @@ def test_fusion_prefers_agreement(text_engine: Engine) -> None:
     assert hits[0].score == pytest.approx(1.0)
 
 
-def test_cutoff_hides_unrelated_matches_and_all_shows_them(text_engine: Engine) -> None:
+def test_cutoff_hides_unrelated_matches_and_all_shows_them(
+    home: Path, stdlib_docs: Path, minilm_dir: Path
+) -> None:
+    eng = Engine(home=home, model=str(minilm_dir))
+    eng.index([stdlib_docs])
+    res = eng.query("football match")
+    assert res.hits == [] and res.hidden > 0 and res.threshold is not None
+    assert res.message and "No good matches for football match" in res.message
+    assert eng.query("football match", options=SearchOptions(cutoff=False)).hits
+    good = eng.query("regular expressions")
+    assert names(good.hits)[0] == stdlib_doc_for(stdlib_docs, "re")
+    assert 0 < len(good.hits) < 20  # the weak tail is hidden
+    # the threshold is measured once and kept with the index
+    assert list((home / "vectors").glob("*cutoff.json"))
+
+
+def test_no_cutoff_on_collections_too_small_for_statistics(text_engine: Engine) -> None:
     res = text_engine.query("zqxv plorb")
-    assert res.hits == [] and res.hidden > 0
-    assert res.message and "No good matches for zqxv plorb" in res.message
-    assert text_engine.query("zqxv plorb", options=SearchOptions(cutoff=False)).hits
-    good = text_engine.query("automobile repair")
-    assert names(good.hits)[0] == "car.txt" and len(good.hits) < len(NOTES)
+    assert res.threshold is None and res.hits
 
 
 def test_one_result_per_file(home: Path, tmp_path: Path, minilm_dir: Path) -> None:
