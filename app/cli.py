@@ -153,6 +153,16 @@ def build_parser() -> argparse.ArgumentParser:
     si.add_argument("path", type=Path)
     si.add_argument("-k", "--limit", type=int, default=20, help="number of results (default 20)")
 
+    wa = sub.add_parser(
+        "watch",
+        parents=[common],
+        help="index folders and keep following their changes (Ctrl+C stops)",
+        description="Index FOLDERs (and every folder indexed before), then follow changes as they "
+        "happen, with a live progress line. Ctrl+C stops cleanly; nothing indexed is lost.",
+    )
+    wa.add_argument("folders", nargs="*", type=Path, metavar="FOLDER")
+    wa.add_argument("--poll", action="store_true", help="poll for changes instead of OS events")
+
     sub.add_parser(
         "status", parents=[common], help="what is indexed, failures with reasons, model, size"
     )
@@ -271,9 +281,10 @@ def cmd_index(args: argparse.Namespace) -> int:
             f"{report.deleted} deleted",
             f"{report.unchanged} unchanged",
             f"{report.failed} failed",
+            f"{report.skipped} skipped",
         ]
         print(
-            f"Indexed in {report.seconds:.1f}s: "
+            f"Indexed {report.seen} files in {report.seconds:.1f}s: "
             + ", ".join(parts)
             + f"; {report.embedded} items embedded."
         )
@@ -281,6 +292,14 @@ def cmd_index(args: argparse.Namespace) -> int:
             print(f"  failed: {path}: {reason}")
         if len(report.failures) > 20:
             print(f"  ... and {len(report.failures) - 20} more (scry status lists them all)")
+        for reason, n in sorted(report.skips.items(), key=lambda kv: -kv[1]):
+            print(f"  skipped {n} file{'s' if n != 1 else ''}: {reason}")
+        for path, note in report.notes[:10]:
+            print(f"  note: {path}: {note}")
+        if len(report.notes) > 10:
+            print(f"  ... and {len(report.notes) - 10} more notes (scry status lists them all)")
+        for folder, reason in report.folder_errors:
+            print(f"  folder not read: {folder}: {reason}")
         for root in report.offline_roots:
             print(f"  offline: {root} (kept as it was)")
     return EXIT_OK
@@ -420,9 +439,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
     print(
         f"Files: {st['files']} ({', '.join(f'{n} {k}' for k, n in sorted(st['kinds'].items())) or 'none'}), "
-        f"items: {st['items']}, failed: {st['failed']}"
+        f"items: {st['items']}, failed: {st['failed']}, skipped: {st.get('skipped', 0)}"
     )
-    ok = st["files"] - st["failed"]
+    ok = st["files"] - st["failed"] - st.get("skipped", 0)
     if st["dimension"] and st["embedded_files"] < ok:
         print(
             f"  {ok - st['embedded_files']} readable files are not embedded by this model yet: run `scry index`."
@@ -431,10 +450,20 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(
             f"Folder: {r['path']} - {r['files']} files{'' if r['online'] else ' (offline, kept)'}"
         )
+    if st.get("video"):
+        print(f"Videos: {st['video']}")
     if st["errors"]:
         print("Files that could not be read:")
         for e in st["errors"]:
             print(f"  {e['path']}: {e['reason']}")
+    if st.get("skipped_reasons"):
+        print("Files skipped:")
+        for reason, n in st["skipped_reasons"].items():
+            print(f"  {n} file{'s' if n != 1 else ''}: {reason}")
+    if st.get("notes"):
+        print("Files indexed in part:")
+        for e in st["notes"]:
+            print(f"  {e['path']}: {e['note']}")
     return EXIT_OK
 
 
@@ -483,9 +512,62 @@ def cmd_gui(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_watch(args: argparse.Namespace) -> int:
+    import time
+
+    from scry.indexer.service import IndexService
+
+    engine = _engine(args)
+    engine.load_model()
+    _warn_keyword_only(engine)
+    service = IndexService(engine, force_polling=args.poll)
+    tty = sys.stderr.isatty()
+    last = ""
+    try:
+        service.start()
+        for folder in args.folders:
+            service.add_folder(folder)
+        while True:
+            line = _status_line(service.status())
+            if line != last:
+                sys.stderr.write(("\r\033[K" + line) if tty else line + "\n")
+                sys.stderr.flush()
+                last = line
+            time.sleep(0.25)
+    except KeyboardInterrupt:
+        if tty:
+            sys.stderr.write("\n")
+        print("scry: stopping (finishing the current batch) ...", file=sys.stderr)
+    finally:
+        service.stop()
+        engine.close()
+    st = service.status()
+    if args.json:
+        _print_json(
+            {
+                "state": st.state,
+                "passes": st.passes,
+                "last_report": st.last_report,
+                "last_error": st.last_error,
+            }
+        )
+    return EXIT_OK
+
+
+def _status_line(st: Any) -> str:
+    roots = ", ".join(f"{Path(r.path).name or r.path} ({r.watch})" for r in st.roots)
+    if st.state == "indexing":
+        eta = f", ETA {st.eta_s:.0f}s" if st.eta_s else ""
+        rate = f", {st.files_per_s:.1f} files/s" if st.files_per_s else ""
+        return f"indexing {st.done} of {st.done + st.queued}{rate}{eta}: {Path(st.current).name}"
+    note = f"; last error: {st.last_error}" if st.last_error else ""
+    return f"{st.state}: watching {roots or 'no folders'}{note}"
+
+
 COMMANDS = {
     "index": cmd_index,
     "search": cmd_search,
+    "watch": cmd_watch,
     "similar": cmd_similar,
     "status": cmd_status,
     "inspect": cmd_inspect,

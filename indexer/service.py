@@ -1,0 +1,339 @@
+"""The background indexing service shared by the CLI (`scry watch`), the window and the tray.
+
+One worker thread runs the engine's indexing passes; watchdog events, start-up and periodic
+reconciliation, and explicit rescans all become "rescan these roots" requests. Because every
+pass is the engine's diff (stat, fingerprint, move detection), events only decide *when* to look,
+never *what* changed: a missed event is repaired by the next reconciliation, and a vanished root
+is reported offline, never de-indexed.
+
+Pause cancels the running pass at the next batch boundary (everything committed so far stays) and
+resume scans again, which skips what is already indexed. The status snapshot is a frozen
+dataclass built under a lock: pollers (a GUI timer) read it from any thread. Nothing here imports
+Qt or calls back into a GUI.
+
+Example:
+    >>> svc = IndexService(Engine())  # doctest: +SKIP
+    >>> svc.start(); svc.add_folder(Path("~/Pictures").expanduser())  # doctest: +SKIP
+    >>> svc.status().state  # doctest: +SKIP
+    'indexing'
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import store
+from .engine import Engine
+from .errors import ScryError
+from .indexing import IndexReport, Progress
+from .watcher import Debouncer, Watcher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RootStatus:
+    path: str
+    watch: str  # events | polling | offline | off
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    """A consistent snapshot; safe to read from any thread."""
+
+    state: str  # stopped | idle | indexing | paused | error
+    queued: int = 0  # files left in the current pass plus paths waiting to settle
+    done: int = 0
+    failed: int = 0
+    current: str = ""
+    files_per_s: float = 0.0
+    eta_s: float | None = None
+    last_error: str | None = None
+    model_error: str | None = None
+    passes: int = 0
+    last_report: dict[str, Any] | None = None
+    roots: tuple[RootStatus, ...] = field(default_factory=tuple)
+
+
+def on_battery() -> bool:
+    """True when the machine runs on battery (Linux sysfs; False where the platform cannot tell)."""
+    base = Path("/sys/class/power_supply")
+    try:
+        supplies = list(base.iterdir())
+    except OSError:
+        return False
+    mains = [
+        p
+        for p in supplies
+        if (p / "type").is_file() and (p / "type").read_text().strip() == "Mains"
+    ]
+    if not mains:
+        return False
+    return not any(
+        (p / "online").is_file() and (p / "online").read_text().strip() == "1" for p in mains
+    )
+
+
+class IndexService:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        watch: bool = True,
+        settle_s: float = 1.0,
+        reconcile_every_s: float = 900.0,
+        poll_interval_s: float = 5.0,
+        force_polling: bool = False,
+        pause_on_battery: bool | None = None,
+    ) -> None:
+        self.engine = engine
+        self.reconcile_every_s = reconcile_every_s
+        self.pause_on_battery = (
+            engine.settings.extra.get("pause_on_battery", False)
+            if pause_on_battery is None
+            else pause_on_battery
+        )
+        self._debouncer = Debouncer(settle_s=settle_s)
+        self._watcher = (
+            Watcher(
+                self._debouncer.add, poll_interval_s=poll_interval_s, force_polling=force_polling
+            )
+            if watch
+            else None
+        )
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._requested: set[str] = set()  # roots to rescan
+        self._cancel = threading.Event()
+        self._paused = False
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._state = "stopped"
+        self._progress = Progress()
+        self._last_error: str | None = None
+        self._last_report: IndexReport | None = None
+        self._passes = 0
+        self._idle = threading.Event()
+        self._last_reconcile = 0.0
+        self._roots_cached: list[str] = []
+
+    # ------------------------------------------------------------------ control
+
+    def start(self) -> None:
+        """Start the worker: load the model, watch every root, reconcile everything once."""
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._stopping = False
+            self._state = "idle"
+            self._thread = threading.Thread(target=self._run, name="scry-indexer", daemon=True)
+        for root in self._roots():
+            self._watch(Path(root))
+        self.rescan()
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop at the next batch boundary; everything committed so far stays."""
+        with self._lock:
+            self._stopping = True
+            self._cancel.set()
+            self._wake.notify_all()
+            thread = self._thread
+        if self._watcher is not None:
+            self._watcher.stop()
+        if thread is not None:
+            thread.join(timeout)
+        with self._lock:
+            self._thread = None
+            self._state = "stopped"
+
+    def pause(self) -> None:
+        with self._lock:
+            self._paused = True
+            self._cancel.set()
+            self._wake.notify_all()
+
+    def resume(self) -> None:
+        with self._lock:
+            if self._paused:
+                self._paused = False
+                self._requested.update(self._roots())  # pick up where the pause cut in
+                self._wake.notify_all()
+
+    def rescan(self, folders: list[Path] | None = None) -> None:
+        """Ask for a pass over these roots (all roots when None)."""
+        roots = [str(f) for f in folders] if folders else self._roots()
+        with self._lock:
+            self._requested.update(roots)
+            self._idle.clear()
+            self._wake.notify_all()
+
+    def add_folder(self, folder: Path) -> None:
+        """Index a new folder (it becomes a root) and follow it."""
+        folder = folder.expanduser().resolve()
+        if not folder.is_dir():
+            raise ScryError(
+                f"{folder} is not a folder (or does not exist). Give a folder to index."
+            )
+        self._watch(folder)
+        self.rescan([folder])
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Block until nothing is queued or running (for tests and `scry watch --once`)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._idle.wait(timeout=0.05) and len(self._debouncer) == 0:
+                with self._lock:
+                    if not self._requested and self._state in ("idle", "paused", "stopped"):
+                        return True
+        return False
+
+    # ------------------------------------------------------------------ snapshot
+
+    def status(self) -> ServiceStatus:
+        with self._lock:
+            p = self._progress
+            running = self._state == "indexing"
+            roots = []
+            watched = self._watcher.roots if self._watcher is not None else {}
+            for r in self._roots_cached:
+                rw = watched.get(r)
+                if self._watcher is None:
+                    roots.append(RootStatus(r, "off"))
+                elif rw is None:
+                    roots.append(RootStatus(r, "offline" if not Path(r).is_dir() else "off"))
+                else:
+                    roots.append(RootStatus(r, rw.mode, rw.reason))
+            return ServiceStatus(
+                state=self._state,
+                queued=(max(0, p.total - p.done) if running else 0) + len(self._debouncer),
+                done=p.done if running else 0,
+                failed=p.failed if running else 0,
+                current=p.current if running else "",
+                files_per_s=p.files_per_s if running else 0.0,
+                eta_s=p.eta_s if running else None,
+                last_error=self._last_error,
+                model_error=self.engine.model_error,
+                passes=self._passes,
+                last_report=self._last_report.as_json() if self._last_report else None,
+                roots=tuple(roots),
+            )
+
+    # ------------------------------------------------------------------ worker
+
+    def _roots(self) -> list[str]:
+        with self.engine.catalog.session() as s:
+            roots = [r.path for r in store.roots(s)]
+        self._roots_cached = roots
+        return roots
+
+    def _watch(self, root: Path) -> None:
+        if self._watcher is not None:
+            self._watcher.watch(root)
+        if str(root) not in self._roots_cached:
+            self._roots_cached = [*self._roots_cached, str(root)]
+
+    def _root_of(self, path: str, roots: list[str]) -> str | None:
+        best = None
+        for r in roots:
+            if (path == r or path.startswith(r.rstrip(os.sep) + os.sep)) and (
+                best is None or len(r) > len(best)
+            ):
+                best = r
+        return best
+
+    def _run(self) -> None:
+        _be_polite()
+        try:
+            self.engine.load_model()
+        except ScryError as exc:
+            self._last_error = str(exc)
+        while True:
+            with self._lock:
+                if self._stopping:
+                    break
+                if self._paused or (self.pause_on_battery and on_battery()):
+                    self._state = "paused"
+                    self._idle.set()
+                    self._wake.wait(timeout=5.0)
+                    continue
+            dirty = self._debouncer.take(timeout=0.2)
+            roots = self._roots_cached or self._roots()
+            if self._watcher is not None and self._watcher.check():
+                dirty.update(roots)  # a root went offline or came back: look again
+            with self._lock:
+                wanted = set(self._requested)
+                self._requested.clear()
+            wanted.update(r for p in dirty if (r := self._root_of(p, roots)) is not None)
+            if time.monotonic() - self._last_reconcile > self.reconcile_every_s:
+                wanted.update(roots)
+            if not wanted:
+                with self._lock:
+                    if self._state != "paused":
+                        self._state = "idle"
+                    if not self._requested and len(self._debouncer) == 0:
+                        self._idle.set()
+                continue
+            self._pass(sorted(wanted))
+        with self._lock:
+            self._state = "stopped"
+            self._idle.set()
+
+    def _pass(self, roots: list[str]) -> None:
+        with self._lock:
+            if self._stopping or self._paused:
+                self._requested.update(roots)
+                return
+            self._idle.clear()
+            self._cancel.clear()
+            self._state = "indexing"
+            self._progress = Progress()
+        if set(roots) >= set(self._roots_cached):
+            self._last_reconcile = time.monotonic()
+        try:
+            report = self.engine.index(
+                [Path(r) for r in roots], progress=self._on_progress, cancel=self._cancel
+            )
+        except ScryError as exc:
+            log.warning("Indexing pass failed: %s", exc)
+            with self._lock:
+                self._last_error = str(exc)
+                self._state = "error"
+            time.sleep(1.0)
+            return
+        except Exception as exc:
+            log.exception("Indexing pass crashed")
+            with self._lock:
+                self._last_error = f"{type(exc).__name__}: {exc}"
+                self._state = "error"
+            time.sleep(1.0)
+            return
+        with self._lock:
+            self._passes += 1
+            self._last_report = report
+            if report.cancelled and not self._stopping:
+                self._requested.update(roots)  # paused mid-pass: finish later
+            self._state = "paused" if self._paused else "idle"
+
+    def _on_progress(self, p: Progress) -> None:
+        with self._lock:
+            self._progress = Progress(**vars(p))
+
+
+def _be_polite() -> None:
+    """Lower this worker thread's CPU priority (Linux: per-thread nice; elsewhere best effort)."""
+    try:
+        if sys.platform.startswith("linux"):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        elif hasattr(os, "nice"):
+            os.nice(5)
+    except (OSError, AttributeError) as exc:
+        log.debug("Could not lower the indexer's priority: %s", exc)
