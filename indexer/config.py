@@ -52,6 +52,7 @@ class Settings:
     exclude: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDES))
     index_hidden: bool = False
     pdf_page_cap: int = 200
+    threads: int | None = None  # CPU threads for the model; None: torch's default (all cores)
     rerank: str = "auto"  # auto | on | off
     reranker: str | None = None
     rerank_depth: int | None = None  # None: sized to the device

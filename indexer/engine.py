@@ -86,6 +86,10 @@ class Engine:
             if self._model_tried:
                 return self.vectors is not None
             self._model_tried = True
+            if self.settings.threads:
+                import torch
+
+                torch.set_num_threads(max(1, int(self.settings.threads)))
             emb = Embedder(
                 self.model_name,
                 device=self.settings.device,
@@ -234,6 +238,22 @@ class Engine:
             by_kind = dict(
                 s.execute(select(File.kind, func.count(File.id)).group_by(File.kind)).all()
             )
+            skipped_reasons = dict(
+                s.execute(
+                    select(File.reason, func.count(File.id))
+                    .where(File.status == "skipped")
+                    .group_by(File.reason)
+                    .order_by(File.reason)
+                ).all()
+            )
+            notes = [
+                {"path": p, "note": r}
+                for p, r in s.execute(
+                    select(File.path, File.reason)
+                    .where(File.status == "ok", File.reason.is_not(None))
+                    .order_by(File.path)
+                )
+            ]
             roots = []
             for r in store.roots(s):
                 n = s.scalar(select(func.count(File.id)).where(File.root_id == r.id)) or 0
@@ -271,6 +291,10 @@ class Engine:
             "files": files,
             "items": items,
             "failed": failed,
+            "skipped": sum(skipped_reasons.values()),
+            "skipped_reasons": skipped_reasons,
+            "notes": notes,
+            "video": self._video_status() if by_kind.get("video") else None,
             "model": self.model_name,
             "dimension": model_row.dimension if model_row else None,
             "modalities": model_row.modalities.split(",")
@@ -285,6 +309,14 @@ class Engine:
             "index_bytes": index_bytes,
             "home": str(self.home),
         }
+
+    @staticmethod
+    def _video_status() -> str | None:
+        """Why video frames cannot be read here (None when they can)."""
+        from .extract.video import video_support
+
+        reason = video_support()
+        return f"videos are indexed by name and metadata only: {reason}" if reason else None
 
     def inspect(self, path: str | Path, *, vectors: bool = False) -> dict[str, Any]:
         """What the catalog knows about one file."""

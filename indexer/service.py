@@ -61,6 +61,35 @@ class ServiceStatus:
     passes: int = 0
     last_report: dict[str, Any] | None = None
     roots: tuple[RootStatus, ...] = field(default_factory=tuple)
+    model: str = ""
+    #: A model switch in progress or just ended: {"model", "state", "done", "total", "error"}.
+    switch: dict[str, Any] | None = None
+
+
+class _Switch:
+    """A background re-embedding with a new model."""
+
+    def __init__(self, engine: Engine, cancel: threading.Event) -> None:
+        self.engine = engine
+        self.cancel = cancel
+        self.state = "running"  # running | done | cancelled | incomplete | failed
+        self.error: str | None = None
+        self.done = 0
+        self.total = 0
+
+    def on_progress(self, p: Progress) -> None:
+        if p.phase == "indexing":
+            self.done, self.total = p.done, p.total
+
+    def snapshot(self) -> dict[str, Any]:
+        state = "cancelled" if self.cancel.is_set() and self.state == "running" else self.state
+        return {
+            "model": self.engine.model_name,
+            "state": state,
+            "done": self.done,
+            "total": self.total,
+            "error": self.error,
+        }
 
 
 def on_battery() -> bool:
@@ -124,6 +153,8 @@ class IndexService:
         self._idle = threading.Event()
         self._last_reconcile = 0.0
         self._roots_cached: list[str] = []
+        self._switch: _Switch | None = None
+        self._switch_thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ control
 
@@ -167,6 +198,70 @@ class IndexService:
                 self._paused = False
                 self._requested.update(self._roots())  # pick up where the pause cut in
                 self._wake.notify_all()
+
+    def switch_model(self, model: str) -> None:
+        """Re-embed everything with ``model`` in the background, then switch atomically.
+
+        The current engine keeps answering queries (and following changes) meanwhile. When the new
+        model has embedded every readable file, it becomes the service's engine and the settings'
+        model; :meth:`cancel_switch` (or a failure) leaves the current index exactly as it was.
+        The new model's vectors are stored under their own model id, so nothing is ever mixed.
+        """
+        with self._lock:
+            if (
+                self._switch is not None
+                and self._switch_thread is not None
+                and self._switch_thread.is_alive()
+            ):
+                raise ScryError("A model switch is already running; cancel it first.")
+            new = Engine(home=self.engine.home, model=model, settings=self.engine.settings)
+            cancel = threading.Event()
+            self._switch = _Switch(new, cancel)
+            self._switch_thread = threading.Thread(
+                target=self._run_switch, args=(self._switch,), name="scry-model-switch", daemon=True
+            )
+            self._switch_thread.start()
+
+    def cancel_switch(self, timeout: float = 30.0) -> None:
+        with self._lock:
+            sw, thread = self._switch, self._switch_thread
+        if sw is not None:
+            sw.cancel.set()
+        if thread is not None:
+            thread.join(timeout)
+
+    def _run_switch(self, sw: _Switch) -> None:
+        try:
+            if not sw.engine.load_model():
+                raise ScryError(sw.engine.model_error or "the model could not be loaded")
+            roots = [Path(r) for r in self._roots()]
+            report = sw.engine.index(roots, progress=sw.on_progress, cancel=sw.cancel)
+            if report.cancelled or sw.cancel.is_set():
+                sw.state = "cancelled"
+                return
+            st = sw.engine.status()
+            if st["embedded_files"] < st["files"] - st["failed"] - st.get("skipped", 0):
+                sw.state = "incomplete"
+                sw.error = "not every file could be embedded by the new model"
+                return
+        except ScryError as exc:
+            sw.state, sw.error = "failed", str(exc)
+            return
+        except Exception as exc:
+            log.exception("Model switch failed")
+            sw.state, sw.error = "failed", f"{type(exc).__name__}: {exc}"
+            return
+        with self._lock:  # the switch: one assignment, under the lock every reader takes
+            old = self.engine
+            self.engine = sw.engine
+            sw.state = "done"
+            self.engine.settings.model = sw.engine.model_name
+        try:
+            self.engine.settings.save(self.engine.home)
+        except OSError as exc:
+            log.warning("Could not save the new model in the settings: %s", exc)
+        self.rescan()  # anything that changed during the switch
+        old.close()
 
     def rescan(self, folders: list[Path] | None = None) -> None:
         """Ask for a pass over these roots (all roots when None)."""
@@ -225,6 +320,8 @@ class IndexService:
                 passes=self._passes,
                 last_report=self._last_report.as_json() if self._last_report else None,
                 roots=tuple(roots),
+                model=self.engine.model_name,
+                switch=self._switch.snapshot() if self._switch is not None else None,
             )
 
     # ------------------------------------------------------------------ worker

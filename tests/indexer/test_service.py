@@ -114,3 +114,48 @@ def test_vanished_root_is_kept_offline_and_comes_back_without_reembedding(
     assert wait_for(lambda: [r.watch for r in service.status().roots] == ["events"])
     assert service.wait_idle(60)
     assert service.engine.status()["vectors"] == vectors
+
+
+def test_model_switch_runs_in_background_and_swaps_when_complete(
+    home: Path, clip_dir: Path, minilm_dir: Path, photos: Path
+) -> None:
+    svc = IndexService(Engine(home=home, model=str(clip_dir)), settle_s=0.2)
+    try:
+        svc.start()
+        svc.add_folder(photos)
+        assert svc.wait_idle(60)
+        old_engine = svc.engine
+        svc.switch_model(str(minilm_dir))
+        # the old index answers while the new one is built
+        assert old_engine.query("type:photo").hits
+        assert wait_for(lambda: (svc.status().switch or {}).get("state") == "done", 120)
+        st = svc.status()
+        assert st.model == str(minilm_dir) and svc.engine is not old_engine
+        assert svc.engine.status()["dimension"] == 384
+        assert Engine(home=home).settings.model == str(minilm_dir)  # persisted
+        hits = svc.engine.query("puppy playing by the sea").hits
+        assert Path(hits[0].path).name == "dogs.txt"
+    finally:
+        svc.stop()
+
+
+def test_cancelled_model_switch_leaves_the_old_index(
+    home: Path, clip_dir: Path, minilm_dir: Path, photos: Path
+) -> None:
+    svc = IndexService(Engine(home=home, model=str(clip_dir)), settle_s=0.2)
+    try:
+        svc.start()
+        svc.add_folder(photos)
+        assert svc.wait_idle(60)
+        old_engine = svc.engine
+        before = old_engine.status()
+        svc.switch_model(str(minilm_dir))
+        svc.cancel_switch()
+        assert svc.engine is old_engine and svc.status().model == str(clip_dir)
+        assert (svc.status().switch or {}).get("state") in ("cancelled", "done")
+        if svc.status().switch["state"] == "cancelled":
+            after = old_engine.status()
+            assert (after["vectors"], after["dimension"]) == (before["vectors"], before["dimension"])
+            assert Engine(home=home).settings.model is None
+    finally:
+        svc.stop()
