@@ -173,29 +173,35 @@ def _stop(observer: BaseObserver) -> None:
 
 
 class Debouncer:
-    """Collects dirty paths; hands them out once no new event arrived for ``settle_s`` seconds
-    (or ``max_wait_s`` after the first one, so a file written forever still gets indexed)."""
+    """Collects dirty paths; hands out each one once no new event arrived *for that path* for
+    ``settle_s`` seconds (or ``max_wait_s`` after its first event, so a file written forever
+    still gets indexed). A steady stream of new files therefore flows through with a delay of
+    about ``settle_s`` each, instead of waiting for the whole stream to stop."""
 
     def __init__(self, settle_s: float = 1.0, max_wait_s: float = 10.0) -> None:
         self.settle_s = settle_s
         self.max_wait_s = max_wait_s
-        self._paths: set[str] = set()
-        self._first = 0.0
-        self._last = 0.0
+        self._paths: dict[str, tuple[float, float]] = {}  # path -> (first event, last event)
         self._cond = threading.Condition()
 
     def add(self, paths: list[str]) -> None:
         now = time.monotonic()
         with self._cond:
-            if not self._paths:
-                self._first = now
-            self._paths.update(paths)
-            self._last = now
+            for p in paths:
+                first = self._paths.get(p, (now, now))[0]
+                self._paths[p] = (first, now)
             self._cond.notify_all()
 
     def __len__(self) -> int:
         with self._cond:
             return len(self._paths)
+
+    def _ready(self, now: float) -> list[str]:
+        return [
+            p
+            for p, (first, last) in self._paths.items()
+            if now - last >= self.settle_s or now - first >= self.max_wait_s
+        ]
 
     def take(self, timeout: float) -> set[str]:
         """Wait up to ``timeout`` for settled paths; returns them (possibly none)."""
@@ -203,18 +209,18 @@ class Debouncer:
         with self._cond:
             while True:
                 now = time.monotonic()
-                if self._paths and (
-                    now - self._last >= self.settle_s or now - self._first >= self.max_wait_s
-                ):
-                    out, self._paths = self._paths, set()
-                    return out
+                ready = self._ready(now)
+                if ready:
+                    for p in ready:
+                        del self._paths[p]
+                    return set(ready)
                 if now >= deadline:
                     return set()
                 wait = deadline - now
                 if self._paths:
-                    wait = min(
-                        wait,
-                        self.settle_s - (now - self._last),
-                        self.max_wait_s - (now - self._first),
+                    soonest = min(
+                        min(self.settle_s - (now - last), self.max_wait_s - (now - first))
+                        for first, last in self._paths.values()
                     )
+                    wait = min(wait, soonest)
                 self._cond.wait(max(0.01, wait))
