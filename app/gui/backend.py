@@ -1,0 +1,510 @@
+"""The window's one adapter to the engine: every call into ``scry.indexer`` goes through here.
+
+The engine's API grows in parallel (a query language, reranking, a live indexing service), so
+the window never touches ``Engine``, ``Hit`` or ``Progress`` directly: it speaks in the plain
+types below (:class:`Query`, :class:`Result`, :class:`Details`, :class:`IndexJob`) and this module
+maps them onto whatever the engine offers today. Everything here may block and is meant to run in
+worker threads (``tasks.TaskRunner``); nothing here imports Qt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import shlex
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from scry.indexer.config import DEFAULT_MODEL, Settings, data_home
+
+log = logging.getLogger(__name__)
+
+DEFAULT_K = 200
+MAX_QUERY_IMAGES = 20
+MAX_DOWNLOAD_BYTES = 40 * 1024 * 1024
+IMAGE_SUFFIXES = {
+    ".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff",
+    ".heic", ".heif", ".avif", ".mpo", ".psd", ".ico",
+}  # fmt: skip
+
+#: UI type filter -> the query language's ``type:`` value and the engine's file kinds it keeps.
+TYPES: dict[str, tuple[str, frozenset[str] | None]] = {
+    "": ("", None),
+    "photo": ("photo", frozenset({"image"})),
+    "pdf": ("pdf", frozenset({"pdf"})),
+    "doc": ("doc", None),  # documents: anything that is not a photo, PDF or video
+    "video": ("video", frozenset({"video"})),
+}
+_NOT_DOC = frozenset({"image", "pdf", "video"})
+_FIELDS = {f.name for f in fields(Settings)}
+_HAS_RERANK_FIELD = "rerank" in _FIELDS
+_HAS_THREADS_FIELD = "threads" in _FIELDS
+
+
+# ---------------------------------------------------------------------------- value types
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the person asked for: words, an optional query image, filters and a sort order."""
+
+    text: str = ""
+    image: str | None = None
+    kind: str = ""
+    folder: str = ""
+    after: date | None = None
+    before: date | None = None
+    sort: str = "relevance"  # relevance | date
+    similar: bool = False  # the image is an indexed result: use its stored vectors
+
+    def is_empty(self) -> bool:
+        """Filters alone do not search: they narrow what words or an image find."""
+        return not self.text.strip() and not self.image
+
+    def filter_tokens(self) -> list[str]:
+        """The filters as query-language tokens (``type:pdf in:"/x y" after:2023-06-01``)."""
+        out = []
+        if self.kind and TYPES.get(self.kind, ("",))[0]:
+            out.append(f"type:{TYPES[self.kind][0]}")
+        if self.folder:
+            out.append("in:" + (shlex.quote(self.folder) if " " in self.folder else self.folder))
+        if self.after:
+            out.append(f"after:{self.after.isoformat()}")
+        if self.before:
+            out.append(f"before:{self.before.isoformat()}")
+        if self.sort == "date":
+            out.append("sort:date")
+        return out
+
+    def engine_text(self) -> str:
+        """The one search-box string the engine's query language reads."""
+        return " ".join([self.text.strip(), *self.filter_tokens()]).strip()
+
+    def terms(self) -> list[str]:
+        """Words worth highlighting in a snippet: no filters, no negations, no short words."""
+        words = []
+        for tok in re.findall(r'"[^"]+"|\S+', self.text):
+            if tok.startswith("-") or re.match(r"^\w+:", tok):
+                continue
+            words.extend(w for w in re.findall(r"\w+", tok) if len(w) > 1)
+        return words
+
+
+@dataclass(frozen=True)
+class Result:
+    """One row of the results grid: an item of a file and how well it matched."""
+
+    path: str
+    kind: str  # image | page | passage | frame
+    locator: dict[str, Any]
+    score: float
+    file_kind: str = ""
+    similarity: float | None = None
+    sources: tuple[str, ...] = ()
+    when: float | None = None  # a date for sorting (photo taken, else modified), when known
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.path, repr(sorted(self.locator.items())))
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    @property
+    def page(self) -> int | None:
+        return self.locator.get("page")
+
+    @property
+    def badge(self) -> str:
+        """Short type label: Photo, PDF p.3, Video 1:05, Document."""
+        if self.kind == "page" or self.page is not None:
+            return f"PDF p.{self.page}" if self.page else "PDF"
+        if self.kind == "frame" or "time" in self.locator:
+            t = int(self.locator.get("time") or 0)
+            return f"Video {t // 60}:{t % 60:02d}"
+        if self.kind == "image":
+            return "Photo"
+        return "Document"
+
+
+@dataclass
+class Found:
+    """A search's rows, and (when a reranker runs) a blocking call giving the refined rows."""
+
+    rows: list[Result]
+    refined: Callable[[], list[Result] | None] | None = None
+    message: str | None = None
+
+
+@dataclass
+class Details:
+    """What the preview pane shows about one result."""
+
+    path: str
+    folder: str
+    size: int | None = None
+    modified: float | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    snippet: str = ""
+    status: str = "ok"
+
+
+@dataclass
+class IndexProgress:
+    phase: str = "starting"
+    done: int = 0
+    total: int = 0
+    failed: int = 0
+    current: str = ""
+    eta_s: float | None = None
+
+
+# ---------------------------------------------------------------------------- indexing job
+
+
+class IndexJob:
+    """``Engine.index`` in a thread of its own, with a progress snapshot to poll and a cancel flag.
+
+    The live-indexing service (pause/resume, watcher) replaces this class in one place.
+    """
+
+    def __init__(self, engine: Any, folders: list[Path] | None) -> None:
+        self._engine = engine
+        self._folders = folders
+        self._cancel = threading.Event()
+        self._progress = IndexProgress()
+        self.report: dict[str, Any] | None = None
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._run, name="scry-index", daemon=True)
+
+    def start(self) -> IndexJob:
+        self._thread.start()
+        return self
+
+    def _on_progress(self, p: Any) -> None:
+        self._progress = IndexProgress(p.phase, p.done, p.total, p.failed, p.current, p.eta_s)
+
+    def _run(self) -> None:
+        try:
+            rep = self._engine.index(self._folders, progress=self._on_progress, cancel=self._cancel)
+            self.report = rep.as_json()
+        except Exception as exc:  # shown in the status bar; the window keeps working
+            log.warning("Indexing failed: %s", exc)
+            self.error = str(exc)
+        finally:
+            if self._progress.phase not in ("done", "cancelled"):
+                self._progress = replace(self._progress, phase="done")
+
+    def snapshot(self) -> IndexProgress:
+        return self._progress
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+
+# ---------------------------------------------------------------------------- the adapter
+
+
+class Backend:
+    """Owns one engine for the window; every method may block (call it from a worker)."""
+
+    def __init__(self, home: Path | None = None, model: str | None = None) -> None:
+        self.home = Path(home) if home else data_home()
+        self._model = model
+        self._engine: Any = None
+        self._lock = threading.Lock()
+        self.job: IndexJob | None = None
+
+    # -- lifecycle
+
+    @property
+    def engine(self) -> Any:
+        with self._lock:
+            if self._engine is None:
+                from scry.indexer.engine import Engine
+
+                self._engine = Engine(home=self.home, model=self._model)
+                _apply_threads(self._engine.settings)
+            return self._engine
+
+    def open(self) -> dict[str, Any]:
+        """Open the catalog (fast) and return the status; the model loads separately."""
+        return self.status()
+
+    def load_model(self) -> str | None:
+        """Load the embedding model; returns why it is unavailable (keyword-only), or None."""
+        eng = self.engine
+        eng.load_model()
+        return eng.model_error
+
+    @property
+    def model_name(self) -> str:
+        return self._engine.model_name if self._engine is not None else (self._model or "")
+
+    def reload(self, model: str | None = None) -> str | None:
+        """Start over with a new engine (after a model change); returns the model error, if any."""
+        with self._lock:
+            old, self._engine = self._engine, None
+            self._model = model
+        if old is not None:
+            with contextlib.suppress(Exception):
+                old.close()
+        return self.load_model()
+
+    def close(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.job.wait(10)
+        with self._lock:
+            eng, self._engine = self._engine, None
+        if eng is not None:
+            eng.close()
+
+    # -- search
+
+    def search(self, q: Query, k: int = DEFAULT_K) -> Found:
+        """Stage-one results now; ``Found.refined`` (blocking) gives the reranked order later."""
+        eng = self.engine
+        text = q.engine_text()
+        if q.image and q.similar and not q.text.strip():
+            return Found(self._finish([_result(h) for h in eng.similar(q.image, k)], q))
+        if hasattr(eng, "query"):  # the query-language API (filters, sort, cutoff, rerank)
+            from scry.indexer.search import SearchOptions
+
+            opts = SearchOptions(k=k, sort="date" if q.sort == "date" else None)
+            res = eng.query(text, image=q.image, options=opts)
+            rows = self._finish([_result(h) for h in res.hits], q)
+            fut = getattr(res, "rerank", None)
+            refined = None
+            if fut is not None:
+
+                def refined() -> list[Result] | None:
+                    try:
+                        hits = fut.result(timeout=120)
+                    except BaseException:  # cancelled by a newer query, or failed: keep stage one
+                        return None
+                    return self._finish([_result(h) for h in hits], q)
+
+            return Found(rows, refined, getattr(res, "message", None))
+        if q.image and q.text.strip():
+            hits = eng.search_combined(text, q.image, k)
+        elif q.image:
+            hits = eng.search_image(q.image, k)
+        else:
+            hits = eng.search(text, k)
+        return Found(self._finish([_result(h) for h in hits], q))
+
+    def _finish(self, rows: list[Result], q: Query) -> list[Result]:
+        """Filters and date sort on our side, harmless once the engine does them itself."""
+        keep = TYPES.get(q.kind, ("", None))[1]
+        if keep is not None:
+            rows = [r for r in rows if r.file_kind in keep]
+        elif q.kind == "doc":
+            rows = [r for r in rows if r.file_kind not in _NOT_DOC]
+        if q.folder:
+            base = Path(q.folder)
+            rows = [r for r in rows if Path(r.path).is_relative_to(base)]
+        if q.after or q.before or q.sort == "date":
+            dates = {p: self._date_of(p) for p in {r.path for r in rows}}
+            rows = [replace(r, when=dates[r.path]) for r in rows]
+            if q.after:
+                lo = datetime.combine(q.after, datetime.min.time()).timestamp()
+                rows = [r for r in rows if r.when is not None and r.when >= lo]
+            if q.before:
+                hi = datetime.combine(q.before, datetime.min.time()).timestamp()
+                rows = [r for r in rows if r.when is not None and r.when < hi]
+            if q.sort == "date":
+                rows.sort(key=lambda r: -(r.when or 0.0))
+        return rows
+
+    def _date_of(self, path: str) -> float | None:
+        with contextlib.suppress(Exception):
+            taken = (self.engine.inspect(path).get("meta") or {}).get("taken")
+            if taken:
+                return datetime.fromisoformat(str(taken)[:19]).timestamp()
+        try:
+            return os.stat(path).st_mtime
+        except OSError:
+            return None
+
+    # -- one file
+
+    def details(self, r: Result) -> Details:
+        """Metadata and the matching text of a result, for the preview pane."""
+        p = Path(r.path)
+        d = Details(path=r.path, folder=str(p.parent))
+        with contextlib.suppress(OSError):
+            st = p.stat()
+            d.size, d.modified = st.st_size, st.st_mtime
+        try:
+            info = self.engine.inspect(r.path)
+            d.meta, d.status = dict(info.get("meta") or {}), info.get("status", "ok")
+        except Exception as exc:
+            log.debug("inspect %s failed: %s", r.path, exc)
+        d.snippet = self.snippet(r)
+        return d
+
+    def snippet(self, r: Result, limit: int = 1200) -> str:
+        """The matching passage (by its character range) or page text, read from the file."""
+        from scry.indexer.extract import TEXT_EXTS, read_text
+        from scry.indexer.thumbnails import document_text, page_text
+
+        try:
+            if "start" in r.locator:
+                p = Path(r.path)
+                text = read_text(p) if p.suffix.lower() in TEXT_EXTS else document_text(p)
+                return text[r.locator["start"] : r.locator["end"]][:limit]
+            if r.page:
+                return (page_text(r.path, r.page) or "").strip()[:limit]
+        except Exception as exc:
+            log.debug("No snippet for %s: %s", r.path, exc)
+        return ""
+
+    def thumbnail(self, path: str, page: int | None, size: int) -> Path | None:
+        from scry.indexer.thumbnails import cache_dir, thumbnail
+
+        return thumbnail(path, page=page, size=size, cache=cache_dir(self.home))
+
+    # -- status and indexing
+
+    def status(self) -> dict[str, Any]:
+        return self.engine.status()
+
+    def start_index(self, folders: list[Path] | None = None) -> IndexJob:
+        if self.job is not None and self.job.running:
+            return self.job
+        self.job = IndexJob(self.engine, folders).start()
+        return self.job
+
+    # -- settings
+
+    def settings(self) -> Settings:
+        return Settings.load(self.home)
+
+    def rerank_mode(self, s: Settings | None = None) -> str:
+        """auto | on | off."""
+        s = s or self.settings()
+        value = getattr(s, "rerank", None) if _HAS_RERANK_FIELD else s.extra.get("rerank")
+        return value if value in ("auto", "on", "off") else "auto"
+
+    def cpu_threads(self, s: Settings | None = None) -> int:
+        """CPU threads for the model; 0 means automatic."""
+        n = _threads_of(s or self.settings())
+        return n if n > 0 else 0
+
+    def save_settings(
+        self,
+        *,
+        model: str | None,
+        exclude: list[str],
+        rerank: str,
+        threads: int,
+    ) -> bool:
+        """Persist the settings dialog; True when the model changed (the engine must reload).
+
+        ``model`` None leaves the model as it is; "" goes back to the default.
+        """
+        s = self.settings()
+        before = s.model or DEFAULT_MODEL
+        if model is not None:
+            s.model = model or None
+        s.exclude = exclude
+        if _HAS_RERANK_FIELD:
+            s.rerank = rerank
+        else:
+            s.extra["rerank"] = rerank
+        if _HAS_THREADS_FIELD:
+            s.threads = int(threads) or None
+        else:
+            s.extra["cpu_threads"] = int(threads)
+        s.save(self.home)
+        if self._engine is not None:
+            live = self._engine.settings
+            live.exclude = list(exclude)
+            live.extra.update(s.extra)
+            if _HAS_RERANK_FIELD:
+                live.rerank = rerank
+            if _HAS_THREADS_FIELD:
+                live.threads = s.threads
+        _apply_threads(s)
+        return model is not None and (s.model or DEFAULT_MODEL) != before
+
+    # -- query images (pasted, dropped raw data, downloaded)
+
+    def query_image_dir(self) -> Path:
+        d = self.home / "cache" / "queries"
+        d.mkdir(parents=True, exist_ok=True)
+        files = sorted(d.iterdir(), key=lambda f: f.stat().st_mtime)
+        for old in files[:-MAX_QUERY_IMAGES]:
+            old.unlink(missing_ok=True)
+        return d
+
+    def new_query_image_path(self, suffix: str = ".png") -> Path:
+        return self.query_image_dir() / f"query-{int(time.time())}-{uuid.uuid4().hex[:8]}{suffix}"
+
+    def fetch_image(self, url: str) -> Path:
+        """Download an image dragged from a browser (by URL) into the query cache."""
+        import urllib.request
+
+        from PIL import Image
+
+        req = urllib.request.Request(url, headers={"User-Agent": "scry"})
+        with urllib.request.urlopen(req, timeout=15) as resp:
+            data = resp.read(MAX_DOWNLOAD_BYTES + 1)
+        if len(data) > MAX_DOWNLOAD_BYTES:
+            raise ValueError(f"The image at {url} is larger than 40 MB.")
+        target = self.new_query_image_path(Path(url.split("?")[0]).suffix.lower() or ".img")
+        target.write_bytes(data)
+        try:
+            with Image.open(target) as im:
+                im.verify()
+        except Exception as exc:
+            target.unlink(missing_ok=True)
+            raise ValueError(f"{url} is not an image scry can read.") from exc
+        return target
+
+
+def _result(h: Any) -> Result:
+    return Result(
+        path=h.path,
+        kind=h.kind,
+        locator=dict(h.locator),
+        score=float(h.score),
+        file_kind=getattr(h, "file_kind", "") or "",
+        similarity=getattr(h, "similarity", None),
+        sources=tuple(getattr(h, "sources", ()) or ()),
+    )
+
+
+def _threads_of(s: Settings) -> int:
+    n = getattr(s, "threads", None) if _HAS_THREADS_FIELD else s.extra.get("cpu_threads")
+    return n if isinstance(n, int) and n > 0 else 0
+
+
+def _apply_threads(s: Settings) -> None:
+    n = _threads_of(s)
+    if n > 0:
+        import torch
+
+        torch.set_num_threads(n)
+
+
+def is_image_path(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in IMAGE_SUFFIXES
