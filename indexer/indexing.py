@@ -1,11 +1,15 @@
 """The indexing pipeline: scan -> diff -> extract (ahead, in threads) -> embed (batches) -> store.
 
 Files are decoded by a small thread pool a few batches ahead of the model, so neither waits for
-the other. Each batch of files is embedded outside any transaction and then written in one
-transaction (files, items, full text, vectors, "embedded" marks), so a crash leaves every file
-either completely indexed or not at all. Vectors enter the HNSW indexes after the commit; the
-indexes are saved every minute and at the end, and rebuilt from the catalog if a crash left them
-behind.
+the other; native decoders run in worker processes (``extract.sandbox``), so a file that crashes
+or hangs one fails alone, within a per-file time limit. Every file found is accounted for:
+``new + changed + moved + unchanged + failed + skipped == seen`` (files that are neither media nor
+documents are catalogued as ``skipped`` with the reason, so status can say what was left out).
+
+Each batch of files is embedded outside any transaction and then written in one transaction
+(files, items, full text, vectors, "embedded" marks), so a crash leaves every file either
+completely indexed or not at all. Vectors enter the HNSW indexes after the commit; the indexes
+are saved every minute and at the end, and rebuilt from the catalog if a crash left them behind.
 """
 
 from __future__ import annotations
@@ -22,12 +26,24 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy import select
 
 from . import store
 from .catalog import Catalog
 from .config import Settings
 from .errors import BadInput, ExtractionError
-from .extract import Extracted, extract, extractor_for, split_by_chars
+from .extract import (
+    DECODE_SIDE,
+    FILE_TIMEOUT_S,
+    Extracted,
+    Sandbox,
+    SkipFile,
+    extract,
+    kind_of,
+    model_image_side,
+    shared_sandbox,
+    split_by_chars,
+)
 from .models import Embedder
 from .scan import DiskFile, WalkRules, diff, walk
 from .schema import File, Root
@@ -46,6 +62,7 @@ class Progress:
     done: int = 0
     total: int = 0
     failed: int = 0
+    skipped: int = 0
     current: str = ""
     files_per_s: float = 0.0
     eta_s: float | None = None
@@ -59,12 +76,21 @@ class IndexReport:
     deleted: int = 0
     unchanged: int = 0
     failed: int = 0
+    skipped: int = 0
     embedded: int = 0
     seconds: float = 0.0
     cancelled: bool = False
     offline_roots: list[str] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
+    skips: dict[str, int] = field(default_factory=dict)  # reason -> files skipped for it
+    notes: list[tuple[str, str]] = field(default_factory=list)  # indexed, with a caveat
+    folder_errors: list[tuple[str, str]] = field(default_factory=list)
     keyword_only: str | None = None
+
+    @property
+    def seen(self) -> int:
+        """Files found under the roots: each counts in exactly one of the other counts."""
+        return self.new + self.changed + self.moved + self.unchanged + self.failed + self.skipped
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -74,11 +100,16 @@ class IndexReport:
             "deleted": self.deleted,
             "unchanged": self.unchanged,
             "failed": self.failed,
+            "skipped": self.skipped,
+            "seen": self.seen,
             "embedded": self.embedded,
             "seconds": round(self.seconds, 3),
             "cancelled": self.cancelled,
             "offline_roots": self.offline_roots,
             "failures": [{"path": p, "reason": r} for p, r in self.failures],
+            "skipped_reasons": dict(sorted(self.skips.items())),
+            "notes": [{"path": p, "note": n} for p, n in self.notes],
+            "folder_errors": [{"path": p, "reason": r} for p, r in self.folder_errors],
             "keyword_only": self.keyword_only,
         }
 
@@ -89,8 +120,10 @@ class _Work:
     fingerprint: str | None
     root: Root
     changed: bool = False  # content changed: drop all old items and vectors first
+    origin: str = "new"  # the report count it is in until read: new | changed | unchanged
     extracted: Extracted | None = None
     error: str | None = None
+    skipped: str | None = None
     vectors: dict[str, tuple[list[int], np.ndarray]] = field(default_factory=dict)
 
 
@@ -126,6 +159,23 @@ class Indexer:
         self._modalities: tuple[str, ...] = ()
         if self.embedder is not None:
             self._modalities = tuple(m for m in ("image", "text") if self.embedder.supports(m))
+        # Decode images for the model's input size; without an image model only their
+        # metadata matters, and a small decode still proves the file readable.
+        self._side = 64
+        if "image" in self._modalities:
+            self._side = model_image_side(self.embedder.load()) or DECODE_SIDE
+        extra = getattr(settings, "extra", None) or {}
+        self._timeout = (
+            float(getattr(settings, "file_timeout_s", None) or extra.get("file_timeout_s") or 0)
+            or FILE_TIMEOUT_S
+        )
+        # "isolate_decoders": false reads native formats in the decode threads (no crash
+        # isolation), for systems where starting helper processes is not possible.
+        self._sandbox: Sandbox | bool = (
+            shared_sandbox(max(1, int(settings.decode_workers)))
+            if extra.get("isolate_decoders", True)
+            else False
+        )
 
     # ------------------------------------------------------------------ driver
 
@@ -134,7 +184,7 @@ class Indexer:
         report = IndexReport()
         self._emit(phase="scanning")
         online = self._register_roots(folders, report)
-        rules = WalkRules(
+        rules = _Rules(
             include=list(self.settings.include),
             exclude=list(self.settings.exclude),
             hidden=self.settings.index_hidden,
@@ -142,9 +192,17 @@ class Indexer:
         )
         disk: dict[str, tuple[DiskFile, Root]] = {}
         for root in sorted(online, key=lambda r: -len(r.path)):  # nested roots: deepest wins
-            for df in walk(Path(root.path), rules):
-                if df.path not in disk and extractor_for(df.path) is not None:
-                    disk[df.path] = (df, root)
+            rules.broken = []
+            found = list(walk(Path(root.path), rules, report.folder_errors))
+            found += [df for df in map(_link_file, rules.broken) if df is not None]
+            for df in found:
+                if df.path in disk:
+                    continue
+                if not _storable(df.path):
+                    report.failed += 1
+                    report.failures.append((_printable(df.path), _BAD_NAME))
+                    continue
+                disk[df.path] = (df, root)
         root_ids = [r.id for r in online]
         work = self._apply_diff(disk, root_ids, report)
         self._process(work, report)
@@ -200,16 +258,46 @@ class Indexer:
         report.unchanged = len(d.unchanged) + len(d.touched)
         report.new, report.changed = len(d.new), len(d.changed)
         work = [_Work(df, fp, disk[df.path][1]) for df, fp in d.new]
-        work += [_Work(df, fp, disk[df.path][1], changed=True) for _, df, fp in d.changed]
+        work += [
+            _Work(df, fp, disk[df.path][1], changed=True, origin="changed")
+            for _, df, fp in d.changed
+        ]
+        queued = {w.disk.path for w in work}
         if self.model_id is not None:
-            queued = {w.disk.path for w in work}
             with self.catalog.session(write=True) as s:
                 for f in store.files_missing_model(s, root_ids, self.model_id):
                     if f.path in queued or f.path not in disk:
                         continue
                     df, root = disk[f.path]
-                    work.append(_Work(df, f.fingerprint, root))
+                    work.append(_Work(df, f.fingerprint, root, origin="unchanged"))
+                    queued.add(f.path)
+        work += self._videos_to_reread(disk, root_ids, queued)
         return work
+
+    def _videos_to_reread(
+        self, disk: dict[str, tuple[DiskFile, Root]], root_ids: list[int], queued: set[str]
+    ) -> list[_Work]:
+        """Videos indexed by name only (no FFmpeg then) get their frames once FFmpeg is here."""
+        from .extract.video import video_support
+
+        with self.catalog.session() as s:
+            rows = [
+                (f.path, f.fingerprint)
+                for f in s.scalars(
+                    select(File).where(
+                        File.root_id.in_(root_ids),
+                        File.kind == "video",
+                        File.status == "ok",
+                        File.reason.like("frames not read%"),
+                    )
+                )
+                if f.path in disk and f.path not in queued
+            ]
+        if not rows or video_support() is not None:
+            return []
+        return [
+            _Work(disk[p][0], fp, disk[p][1], changed=True, origin="unchanged") for p, fp in rows
+        ]
 
     def _forget(self, removed: store.Removed) -> None:
         if self.vectors is None or not removed:
@@ -234,7 +322,16 @@ class Indexer:
 
     def _extract(self, w: _Work, splitter: Callable[[str], list[tuple[int, int]]]) -> _Work:
         try:
-            w.extracted = extract(w.disk.path, splitter, page_cap=self.settings.pdf_page_cap)
+            w.extracted = extract(
+                w.disk.path,
+                splitter,
+                side=self._side,
+                page_cap=self.settings.pdf_page_cap,
+                timeout=self._timeout,
+                sandbox=self._sandbox,
+            )
+        except SkipFile as exc:
+            w.skipped = exc.reason
         except ExtractionError as exc:
             w.error = exc.reason
         except Exception as exc:
@@ -242,7 +339,9 @@ class Indexer:
             w.error = f"unexpected error: {type(exc).__name__}: {exc}"
         return w
 
-    def _extracted(self, work: list[_Work]) -> Iterator[_Work]:
+    def _extracted(self, work: list[_Work]) -> Iterator[_Work | None]:
+        """Files in order as their extraction finishes; None when the next one is not ready yet
+        (so the caller can give the model what it has instead of waiting)."""
         splitter = self._splitter()
         workers = max(1, int(self.settings.decode_workers))
         ahead = max(8, 4 * self.settings.batch_size)
@@ -258,6 +357,8 @@ class Indexer:
                     for f in pending:
                         f.cancel()
                     return
+                if not pending[0].done():
+                    yield None
                 done = pending.popleft().result()
                 nxt = next(it, None)
                 if nxt is not None:
@@ -274,19 +375,26 @@ class Indexer:
         batch: list[_Work] = []
         items_in_batch = 0
         done = 0
+        # A full batch is most efficient for the model, but a model waiting for decoders is
+        # wasted: when the next file is not decoded yet, a quarter batch is worth embedding.
+        enough = max(1, self.settings.batch_size // 4)
         for w in self._extracted(work):
-            batch.append(w)
-            items_in_batch += len(w.extracted.items) if w.extracted else 0
-            if items_in_batch >= self.settings.batch_size or len(batch) >= 64:
+            if w is not None:
+                batch.append(w)
+                items_in_batch += len(w.extracted.items) if w.extracted else 0
+            starved = w is None and items_in_batch >= enough
+            if starved or items_in_batch >= self.settings.batch_size or len(batch) >= 64:
+                current = batch[-1].disk.path
                 done += self._flush(batch, report)
                 batch, items_in_batch = [], 0
                 rate = done / max(1e-6, time.monotonic() - started)
                 self._emit(
                     done=done,
-                    current=w.disk.path,
+                    current=current,
                     files_per_s=rate,
                     eta_s=(total - done) / rate if rate > 0 else None,
                     failed=report.failed,
+                    skipped=report.skipped,
                 )
                 if self.vectors is not None and time.monotonic() - last_save > SAVE_EVERY_S:
                     self.vectors.save()
@@ -296,14 +404,26 @@ class Indexer:
                 break
         if batch:
             done += self._flush(batch, report)
+        if self.cancel.is_set() and done < total:
+            report.cancelled = True  # also when cancelled before the first file was read
         rate = done / max(1e-6, time.monotonic() - started)
-        self._emit(done=done, files_per_s=rate, eta_s=0.0, failed=report.failed)
+        self._emit(
+            done=done, files_per_s=rate, eta_s=0.0, failed=report.failed, skipped=report.skipped
+        )
+
+    def _uncount(self, w: _Work, report: IndexReport) -> None:
+        """Take a file that turned out unreadable or skipped out of the count it was in."""
+        setattr(report, w.origin, getattr(report, w.origin) - 1)
 
     def _flush(self, batch: list[_Work], report: IndexReport) -> int:
         live = []
         for w in batch:
             if w.error is not None and not os.path.lexists(w.disk.path):
-                continue  # vanished since the scan: the next scan will see it gone
+                # vanished since the scan: reported, not catalogued (the next scan sees it gone)
+                self._uncount(w, report)
+                report.failed += 1
+                report.failures.append((w.disk.path, "file vanished while being indexed"))
+                continue
             live.append(w)
         if self.embedder is not None:
             self._embed(live)
@@ -313,13 +433,18 @@ class Indexer:
         with self.catalog.session(write=True) as s:
             for w in live:
                 ex = w.extracted
-                status, reason = ("ok", None) if w.error is None else ("failed", w.error)
+                if w.skipped is not None:
+                    status, reason = "skipped", w.skipped
+                elif w.error is not None:
+                    status, reason = "failed", w.error
+                else:
+                    status, reason = "ok", ex.note if ex else None
                 row = store.upsert_file(
                     s,
                     w.root,
                     w.disk,
                     w.fingerprint,
-                    kind=ex.kind if ex else _kind_of(w.disk.path),
+                    kind=ex.kind if ex else kind_of(w.disk.path),
                     status=status,
                     reason=reason,
                     meta=ex.meta if ex else None,
@@ -327,9 +452,16 @@ class Indexer:
                 if w.changed or ex is None:
                     removed += store.clear_items(s, row.id)
                 if ex is None:
-                    report.failed += 1
-                    report.failures.append((w.disk.path, reason or ""))
+                    self._uncount(w, report)
+                    if w.skipped is not None:
+                        report.skipped += 1
+                        report.skips[w.skipped] = report.skips.get(w.skipped, 0) + 1
+                    else:
+                        report.failed += 1
+                        report.failures.append((w.disk.path, reason or ""))
                     continue
+                if ex.note:
+                    report.notes.append((w.disk.path, ex.note))
                 item_ids, gone = store.replace_items(s, row, w.root, ex)
                 removed += gone
                 if self.model_id is None:
@@ -409,17 +541,47 @@ class Indexer:
             self._progress_cb(self.progress)
 
 
-def _kind_of(path: str) -> str:
-    from .extract import IMAGE_EXTS, PDF_EXTS, TEXT_EXTS
+class _Rules(WalkRules):
+    """The walk rules, also noting broken symbolic links (which ``walk`` passes over)."""
 
-    ext = Path(path).suffix.lower()
-    if ext in IMAGE_EXTS:
-        return "image"
-    if ext in PDF_EXTS:
-        return "pdf"
-    if ext in TEXT_EXTS:
-        return "text"
-    return "other"
+    broken: list[str]
+
+    def excluded(self, name: str, path: str) -> bool:
+        if super().excluded(name, path):
+            return True
+        if os.path.islink(path) and not os.path.exists(path):
+            if self.included(name, path):
+                self.broken.append(path)
+            return True
+        return False
+
+
+def _link_file(path: str) -> DiskFile | None:
+    """A broken link as a file to record (skipped, with where it points)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return DiskFile(path, st.st_size, st.st_mtime_ns)
+
+
+_BAD_NAME = (
+    "the file name is not valid UTF-8 (an old or foreign encoding), so scry cannot record it; "
+    "rename the file (convmv can convert many names at once) to index it"
+)
+
+
+def _storable(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(path: str) -> str:
+    """A path with undecodable bytes shown as \\xNN, safe to print and to store as JSON."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 __all__ = ["File", "IndexReport", "Indexer", "Progress"]

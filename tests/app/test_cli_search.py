@@ -33,10 +33,16 @@ def notes(home: Path, tmp_path: Path, minilm_dir: Path) -> Path:
 
 
 def test_modes_and_explain(notes: Path, home: Path, minilm_dir: Path) -> None:
-    lexical = scry_json("search", "cake", "--mode", "lexical", "--explain", home=home, model=minilm_dir)
+    lexical = scry_json(
+        "search", "cake", "--mode", "lexical", "--explain", home=home, model=minilm_dir
+    )
     assert {Path(h["path"]).name for h in lexical} == {"wedding.md", "birthday.txt"}
-    assert all(h["explain"]["vector_rank"] is None and h["explain"]["lexical_rank"] for h in lexical)
-    vector = scry_json("search", "automobile repair", "--mode", "vector", "--explain", home=home, model=minilm_dir)
+    assert all(
+        h["explain"]["vector_rank"] is None and h["explain"]["lexical_rank"] for h in lexical
+    )
+    vector = scry_json(
+        "search", "automobile repair", "--mode", "vector", "--explain", home=home, model=minilm_dir
+    )
     assert Path(vector[0]["path"]).name == "car.txt"
     assert vector[0]["explain"]["vector_rank"] == 1 and vector[0]["explain"]["lexical_rank"] is None
     table = scry("search", "wedding cake", "--explain", home=home, model=minilm_dir).stdout
@@ -63,24 +69,35 @@ def test_sort_and_filters(notes: Path, home: Path, minilm_dir: Path) -> None:
     assert all(h["path"].endswith(".txt") for h in hits)
 
 
-def test_rerank_flag_with_a_local_reranker(notes: Path, home: Path, minilm_dir: Path,
-                                          cross_encoder_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rerank_flag_with_a_local_reranker(
+    notes: Path,
+    home: Path,
+    minilm_dir: Path,
+    cross_encoder_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("SCRY_RERANKER", str(cross_encoder_dir))
-    hits = scry_json("search", "cake", "--rerank", "--explain", "--all", home=home, model=minilm_dir)
+    hits = scry_json(
+        "search", "cake", "--rerank", "--explain", "--all", home=home, model=minilm_dir
+    )
     assert any(h["explain"]["rerank"] is not None for h in hits)
-    plain = scry_json("search", "cake", "--no-rerank", "--explain", "--all", home=home, model=minilm_dir)
+    plain = scry_json(
+        "search", "cake", "--no-rerank", "--explain", "--all", home=home, model=minilm_dir
+    )
     assert all(h["explain"]["rerank"] is None for h in plain)
 
 
-def test_rerank_flag_without_a_reranker_says_so(notes: Path, home: Path, minilm_dir: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rerank_flag_without_a_reranker_says_so(
+    notes: Path, home: Path, minilm_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SCRY_RERANKER", "nobody/absent-reranker")
     proc = scry("search", "cake", "--rerank", home=home, model=minilm_dir)
     assert "reranker" in proc.stderr and "wedding.md" in proc.stdout
 
 
-def test_batch_from_stdin_one_json_list_per_line(notes: Path, home: Path, minilm_dir: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_batch_from_stdin_one_json_list_per_line(
+    notes: Path, home: Path, minilm_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("automobile repair\n\nbirthday party\n"))
     out = scry("search", "--batch", "-", "-k", "2", home=home, model=minilm_dir).stdout.splitlines()
     assert len(out) == 3
@@ -90,9 +107,15 @@ def test_batch_from_stdin_one_json_list_per_line(notes: Path, home: Path, minilm
     assert Path(third[0]["path"]).name == "birthday.txt"
 
 
-def test_batch_file_and_missing_batch_file(notes: Path, home: Path, minilm_dir: Path, tmp_path: Path) -> None:
+def test_batch_file_and_missing_batch_file(
+    notes: Path, home: Path, minilm_dir: Path, tmp_path: Path
+) -> None:
     queries = tmp_path / "queries.txt"
     queries.write_text("cake\ntype:doc ext:md\n", encoding="utf-8")
-    lines = scry("search", "--batch", str(queries), "--mode", "lexical", home=home, model=minilm_dir).stdout.splitlines()
+    lines = scry(
+        "search", "--batch", str(queries), "--mode", "lexical", home=home, model=minilm_dir
+    ).stdout.splitlines()
     assert [len(json.loads(x)) for x in lines] == [2, 2]
-    assert scry("search", "--batch", str(tmp_path / "nope.txt"), home=home, model=minilm_dir, check=3)
+    assert scry(
+        "search", "--batch", str(tmp_path / "nope.txt"), home=home, model=minilm_dir, check=3
+    )

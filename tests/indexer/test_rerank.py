@@ -114,7 +114,9 @@ def test_budget_limits_work_but_still_answers(engine: Engine, cross_encoder_dir:
 
 
 def test_missing_reranker_degrades_to_stage_one(home: Path, mixed: Path, clip_dir: Path) -> None:
-    eng = Engine(home=home, model=str(clip_dir), settings=Settings(reranker="nobody/no-such-reranker"))
+    eng = Engine(
+        home=home, model=str(clip_dir), settings=Settings(reranker="nobody/no-such-reranker")
+    )
     eng.index([mixed])
     res = eng.query("ferry", options=SearchOptions(cutoff=False))  # rerank "auto"
     assert res.hits and res.rerank is None

@@ -47,7 +47,9 @@ def test_meaning_finds_the_right_note_without_shared_words(
     eng.index([notes])
     hits = eng.search(query, k=5)
     assert Path(hits[0].path).name == expected
-    assert hits[0].explain["vector_rank"] == 1  # meaning found it; shared words are stopwords at best
+    assert (
+        hits[0].explain["vector_rank"] == 1
+    )  # meaning found it; shared words are stopwords at best
     assert hits[0].explain["lexical_rank"] in (None, *range(2, 50))
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 

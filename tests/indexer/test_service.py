@@ -155,7 +155,10 @@ def test_cancelled_model_switch_leaves_the_old_index(
         assert (svc.status().switch or {}).get("state") in ("cancelled", "done")
         if svc.status().switch["state"] == "cancelled":
             after = old_engine.status()
-            assert (after["vectors"], after["dimension"]) == (before["vectors"], before["dimension"])
+            assert (after["vectors"], after["dimension"]) == (
+                before["vectors"],
+                before["dimension"],
+            )
             assert Engine(home=home).settings.model is None
     finally:
         svc.stop()
