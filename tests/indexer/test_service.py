@@ -162,3 +162,27 @@ def test_cancelled_model_switch_leaves_the_old_index(
             assert Engine(home=home).settings.model is None
     finally:
         svc.stop()
+
+
+def test_inotify_limit_falls_back_to_polling(
+    home: Path, clip_dir: Path, photos: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from watchdog.observers import Observer
+
+    def refuse(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    monkeypatch.setattr(Observer, "schedule", refuse)  # what the kernel answers past the limit
+    svc = IndexService(Engine(home=home, model=str(clip_dir)), settle_s=0.2, poll_interval_s=0.5)
+    try:
+        svc.start()
+        svc.add_folder(photos)
+        assert svc.wait_idle(60)
+        (root,) = svc.status().roots
+        assert root.watch == "polling" and "refused more watches" in (root.note or "")
+        make_image(photos / "after-limit.png", (9, 9, 9))
+        assert wait_for(lambda: svc.engine.inspect(photos / "after-limit.png")["status"] == "ok")
+    finally:
+        svc.stop()
