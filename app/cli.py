@@ -24,15 +24,17 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_EMPTY, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_MODEL, EXIT_CATALOG, EXIT_INTERRUPTED = (
-    0,
-    1,
-    2,
-    3,
-    4,
-    5,
-    130,
+from .cli_common import (
+    EXIT_EMPTY,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    _engine,
+    _print_json,
+    _warn_keyword_only,
 )
+from .cli_search import cmd_search, cmd_similar
+from .cli_watch import cmd_watch
 
 EPILOG = """\
 examples:
@@ -217,28 +219,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
 
 
-def _engine(args: argparse.Namespace):
-    from scry.indexer.engine import Engine
-
-    return Engine(home=args.home.expanduser().resolve() if args.home else None, model=args.model)
-
-
-def _print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
-
-
-def _warn_keyword_only(engine: Any) -> None:
-    if engine.model_error:
-        print(f"scry: {engine.model_error}", file=sys.stderr)
-    elif engine.embedder is not None and not engine.embedder.supports("image"):
-        print(
-            f"scry: note: the model {engine.model_name} reads text only; images are searchable by "
-            "file name, folder and metadata, not by what they show.",
-            file=sys.stderr,
-        )
-
-
 def cmd_index(args: argparse.Namespace) -> int:
     engine = _engine(args)
     show = not args.json and not args.quiet and sys.stderr.isatty()
@@ -303,121 +283,6 @@ def cmd_index(args: argparse.Namespace) -> int:
         for root in report.offline_roots:
             print(f"  offline: {root} (kept as it was)")
     return EXIT_OK
-
-
-def _print_hits(hits: list[Any], as_json: bool, *, explain: bool = False) -> int:
-    if as_json:
-        _print_json([h.as_json(explain=explain) for h in hits])
-    elif not hits:
-        print("No matches.")
-    else:
-        if explain:
-            print(f"{'score':>6}  {'lex':>4} {'vec':>4} {'z':>6} {'rerank':>8}  {'item':<18} path")
-        for h in hits:
-            where = ""
-            if "page" in h.locator:
-                where = f" p.{h.locator['page']}"
-            elif "start" in h.locator:
-                where = f" chars {h.locator['start']}-{h.locator['end']}"
-            elif "time" in h.locator:
-                where = f" at {h.locator['time']:.1f}s"
-            if explain:
-                e = h.explain
-                cols = [
-                    f"{e.get('lexical_rank') or '-':>4}",
-                    f"{e.get('vector_rank') or '-':>4}",
-                    f"{e['vector_z']:6.2f}" if e.get("vector_z") is not None else f"{'-':>6}",
-                    f"{e['rerank']:8.3f}" if e.get("rerank") is not None else f"{'-':>8}",
-                ]
-                print(f"{h.score:6.3f}  {' '.join(cols)}  {h.kind + where:<18} {h.path}")
-            else:
-                print(f"{h.score:6.3f}  {h.kind + where:<18} {h.path}")
-    return EXIT_OK if hits else EXIT_EMPTY
-
-
-def _search_options(args: argparse.Namespace) -> Any:
-    from scry.indexer.search import SearchOptions
-
-    return SearchOptions(k=args.limit, mode=args.mode, cutoff=not args.all, sort=args.sort)
-
-
-def _run_query(engine: Any, args: argparse.Namespace, text: str, image: Path | None) -> Any:
-    """Stage one, then the reranked order when a reranker runs (waiting out its budget)."""
-    from concurrent.futures import CancelledError
-    from concurrent.futures import TimeoutError as FutureTimeout
-
-    result = engine.query(text, image=image, options=_search_options(args), rerank=args.rerank)
-    if result.rerank is not None:
-        try:
-            result.hits = result.rerank.result(timeout=engine.settings.rerank_budget_s + 30)
-        except (CancelledError, FutureTimeout) as exc:
-            result.rerank_note = (
-                f"reranking did not finish ({type(exc).__name__}); stage-one order shown"
-            )
-        except Exception as exc:
-            result.rerank_note = f"reranking failed ({exc}); stage-one order shown"
-    if result.rerank_note and args.rerank:
-        print(f"scry: {result.rerank_note}", file=sys.stderr)
-    return result
-
-
-def cmd_search(args: argparse.Namespace) -> int:
-    from scry.indexer.errors import BadInput
-
-    text = " ".join(args.text).strip()
-    if args.batch is None and not text and args.image is None:
-        raise BadInput(
-            'Nothing to search for. Give some words (scry search "a red car") or --image PATH.'
-        )
-    engine = _engine(args)
-    try:
-        engine.load_model()
-        _warn_keyword_only(engine)
-        if args.batch is not None:
-            return _search_batch(engine, args)
-        result = _run_query(engine, args, text, args.image)
-    finally:
-        engine.close()
-    if result.message:
-        print(result.message, file=sys.stderr if args.json else sys.stdout)
-        if args.json:
-            _print_json([])
-        return EXIT_EMPTY
-    return _print_hits(result.hits, args.json, explain=args.explain)
-
-
-def _search_batch(engine: Any, args: argparse.Namespace) -> int:
-    """One query per input line -> one compact JSON list per output line, in order."""
-    from scry.indexer.errors import BadInput, ScryError
-
-    try:
-        stream = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
-    except OSError as exc:
-        raise BadInput(f"Cannot read the batch file {args.batch}: {exc.strerror or exc}.") from exc
-    with stream:
-        for line in stream:
-            query = line.strip()
-            hits: list[Any] = []
-            if query:
-                try:
-                    hits = _run_query(engine, args, query, args.image).hits
-                except ScryError as exc:
-                    print(f"scry: {query!r}: {exc}", file=sys.stderr)
-            sys.stdout.write(
-                json.dumps([h.as_json(explain=args.explain) for h in hits], ensure_ascii=False)
-                + "\n"
-            )
-            sys.stdout.flush()
-    return EXIT_OK
-
-
-def cmd_similar(args: argparse.Namespace) -> int:
-    engine = _engine(args)
-    try:
-        hits = engine.similar(args.path, args.limit)
-    finally:
-        engine.close()
-    return _print_hits(hits, args.json)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -510,58 +375,6 @@ def cmd_gui(args: argparse.Namespace) -> int:
         image=getattr(args, "image", None),
         similar=getattr(args, "similar", None),
     )
-
-
-def cmd_watch(args: argparse.Namespace) -> int:
-    import time
-
-    from scry.indexer.service import IndexService
-
-    engine = _engine(args)
-    engine.load_model()
-    _warn_keyword_only(engine)
-    service = IndexService(engine, force_polling=args.poll)
-    tty = sys.stderr.isatty()
-    last = ""
-    try:
-        service.start()
-        for folder in args.folders:
-            service.add_folder(folder)
-        while True:
-            line = _status_line(service.status())
-            if line != last:
-                sys.stderr.write(("\r\033[K" + line) if tty else line + "\n")
-                sys.stderr.flush()
-                last = line
-            time.sleep(0.25)
-    except KeyboardInterrupt:
-        if tty:
-            sys.stderr.write("\n")
-        print("scry: stopping (finishing the current batch) ...", file=sys.stderr)
-    finally:
-        service.stop()
-        engine.close()
-    st = service.status()
-    if args.json:
-        _print_json(
-            {
-                "state": st.state,
-                "passes": st.passes,
-                "last_report": st.last_report,
-                "last_error": st.last_error,
-            }
-        )
-    return EXIT_OK
-
-
-def _status_line(st: Any) -> str:
-    roots = ", ".join(f"{Path(r.path).name or r.path} ({r.watch})" for r in st.roots)
-    if st.state == "indexing":
-        eta = f", ETA {st.eta_s:.0f}s" if st.eta_s else ""
-        rate = f", {st.files_per_s:.1f} files/s" if st.files_per_s else ""
-        return f"indexing {st.done} of {st.done + st.queued}{rate}{eta}: {Path(st.current).name}"
-    note = f"; last error: {st.last_error}" if st.last_error else ""
-    return f"{st.state}: watching {roots or 'no folders'}{note}"
 
 
 COMMANDS = {
