@@ -298,6 +298,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     dim = f", {st['dimension']} dimensions" if st["dimension"] else " (not used yet)"
     mods = f", reads {' and '.join(st['modalities'])}" if st["modalities"] else ""
     print(f"Model: {st['model']}{dim}{mods}")
+    if st["keyword_only"]:
+        print(f"  Keyword-only search for now. {st['keyword_only']}")
     if st["modalities"] and "image" not in st["modalities"]:
         print(
             "  This model reads text only: images are found by name, folder and metadata, not by what they show."

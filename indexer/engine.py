@@ -30,7 +30,7 @@ from .config import DEFAULT_MODEL, Settings, data_home
 from .errors import ModelUnavailable
 from .extract import extractor_for, locator
 from .indexing import Indexer, IndexReport, Progress
-from .models import Embedder
+from .models import Embedder, resolve_model_files
 from .rerank import DEFAULT_RERANKER, Reranker, RerankRunner, default_depth
 from .schema import Embedded, File, Item, Vector
 from .search import Hit, Searcher, SearchOptions, SearchResult
@@ -302,7 +302,7 @@ class Engine:
             else None,
             "embedded_files": embedded,
             "vectors": vectors,
-            "keyword_only": self.model_error,
+            "keyword_only": self.model_error or self._model_missing(model_row),
             "kinds": by_kind,
             "roots": roots,
             "errors": errors,
@@ -317,6 +317,22 @@ class Engine:
 
         reason = video_support()
         return f"videos are indexed by name and metadata only: {reason}" if reason else None
+
+    def _model_missing(self, model_row: Any) -> str | None:
+        """Why the model cannot be used, when it never ran here and is not on this machine.
+
+        Cheap: looks in the model folder or the Hugging Face cache, never downloads or loads.
+        """
+        if model_row is not None or self.vectors is not None:
+            return None
+        try:
+            resolve_model_files(self.model_name, download=False)
+        except ModelUnavailable as exc:
+            return str(exc).replace(
+                "it is not in the Hugging Face cache and downloads are off (HF_HUB_OFFLINE)",
+                "it has not been downloaded yet",
+            )
+        return None
 
     def inspect(self, path: str | Path, *, vectors: bool = False) -> dict[str, Any]:
         """What the catalog knows about one file."""

@@ -234,3 +234,10 @@ def test_text_only_model_says_images_are_found_by_name(
     assert "text only" in status
     hits = scry_json("search", "blue", home=home, model=minilm_dir)  # a file name, not a look
     assert hits[0]["path"].endswith("blue.png") and hits[0]["similarity"] is None
+
+
+def test_status_says_keyword_only_before_any_model_ran(home: Path, photos: Path) -> None:
+    scry("index", str(photos), home=home, model="nobody/uncached-model")
+    st = scry_json("status", home=home, model="nobody/uncached-model")
+    assert st["dimension"] is None and "nobody/uncached-model" in st["keyword_only"]
+    assert "Keyword-only search for now" in scry("status", home=home, model="nobody/uncached-model").stdout
