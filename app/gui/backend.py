@@ -2,7 +2,7 @@
 
 The engine's API grows in parallel (a query language, reranking, a live indexing service), so
 the window never touches ``Engine``, ``Hit`` or ``Progress`` directly: it speaks in the plain
-types below (:class:`Query`, :class:`Result`, :class:`Details`, :class:`IndexJob`) and this module
+types below (:class:`Query`, :class:`Result`, :class:`Details`; :class:`IndexJob` in ``indexjob``) and this module
 maps them onto whatever the engine offers today. Everything here may block and is meant to run in
 worker threads (``tasks.TaskRunner``); nothing here imports Qt.
 """
@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from scry.indexer.config import DEFAULT_MODEL, Settings, data_home
+
+from .indexjob import IndexJob
 
 log = logging.getLogger(__name__)
 
@@ -156,67 +158,6 @@ class Details:
     meta: dict[str, Any] = field(default_factory=dict)
     snippet: str = ""
     status: str = "ok"
-
-
-@dataclass
-class IndexProgress:
-    phase: str = "starting"
-    done: int = 0
-    total: int = 0
-    failed: int = 0
-    current: str = ""
-    eta_s: float | None = None
-
-
-# ---------------------------------------------------------------------------- indexing job
-
-
-class IndexJob:
-    """``Engine.index`` in a thread of its own, with a progress snapshot to poll and a cancel flag.
-
-    The live-indexing service (pause/resume, watcher) replaces this class in one place.
-    """
-
-    def __init__(self, engine: Any, folders: list[Path] | None) -> None:
-        self._engine = engine
-        self._folders = folders
-        self._cancel = threading.Event()
-        self._progress = IndexProgress()
-        self.report: dict[str, Any] | None = None
-        self.error: str | None = None
-        self._thread = threading.Thread(target=self._run, name="scry-index", daemon=True)
-
-    def start(self) -> IndexJob:
-        self._thread.start()
-        return self
-
-    def _on_progress(self, p: Any) -> None:
-        self._progress = IndexProgress(p.phase, p.done, p.total, p.failed, p.current, p.eta_s)
-
-    def _run(self) -> None:
-        try:
-            rep = self._engine.index(self._folders, progress=self._on_progress, cancel=self._cancel)
-            self.report = rep.as_json()
-        except Exception as exc:  # shown in the status bar; the window keeps working
-            log.warning("Indexing failed: %s", exc)
-            self.error = str(exc)
-        finally:
-            if self._progress.phase not in ("done", "cancelled"):
-                self._progress = replace(self._progress, phase="done")
-
-    def snapshot(self) -> IndexProgress:
-        return self._progress
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
 
 
 # ---------------------------------------------------------------------------- the adapter

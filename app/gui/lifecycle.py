@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .backend import IndexJob
 from .errors_dialog import ErrorsDialog
 from .first_run import FirstRunDialog
+from .indexjob import IndexJob
 from .qt import QFileDialog, QStandardPaths, QTimer
 from .settings_dialog import SettingsDialog
 

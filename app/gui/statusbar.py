@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .backend import IndexProgress
+from .indexjob import IndexProgress
 from .qt import QLabel, QProgressBar, QPushButton, QSizePolicy, QStatusBar, QWidget, Signal
 
 
