@@ -240,4 +240,7 @@ def test_status_says_keyword_only_before_any_model_ran(home: Path, photos: Path)
     scry("index", str(photos), home=home, model="nobody/uncached-model")
     st = scry_json("status", home=home, model="nobody/uncached-model")
     assert st["dimension"] is None and "nobody/uncached-model" in st["keyword_only"]
-    assert "Keyword-only search for now" in scry("status", home=home, model="nobody/uncached-model").stdout
+    assert (
+        "Keyword-only search for now"
+        in scry("status", home=home, model="nobody/uncached-model").stdout
+    )
