@@ -45,73 +45,23 @@ from .extract import (
     split_by_chars,
 )
 from .models import Embedder
-from .scan import DiskFile, WalkRules, diff, walk
+from .report import IndexReport, Progress
+from .scan import (
+    BAD_NAME,
+    DiskFile,
+    NoticingRules,
+    diff,
+    link_file,
+    printable_path,
+    storable_name,
+    walk,
+)
 from .schema import File, Root
 from .vectors import VectorStore
 
 log = logging.getLogger(__name__)
 
 SAVE_EVERY_S = 60.0
-
-
-@dataclass
-class Progress:
-    """A snapshot of a running index job, for progress bars and status lines."""
-
-    phase: str = "starting"  # scanning | indexing | saving | done | cancelled
-    done: int = 0
-    total: int = 0
-    failed: int = 0
-    skipped: int = 0
-    current: str = ""
-    files_per_s: float = 0.0
-    eta_s: float | None = None
-
-
-@dataclass
-class IndexReport:
-    new: int = 0
-    changed: int = 0
-    moved: int = 0
-    deleted: int = 0
-    unchanged: int = 0
-    failed: int = 0
-    skipped: int = 0
-    embedded: int = 0
-    seconds: float = 0.0
-    cancelled: bool = False
-    offline_roots: list[str] = field(default_factory=list)
-    failures: list[tuple[str, str]] = field(default_factory=list)
-    skips: dict[str, int] = field(default_factory=dict)  # reason -> files skipped for it
-    notes: list[tuple[str, str]] = field(default_factory=list)  # indexed, with a caveat
-    folder_errors: list[tuple[str, str]] = field(default_factory=list)
-    keyword_only: str | None = None
-
-    @property
-    def seen(self) -> int:
-        """Files found under the roots: each counts in exactly one of the other counts."""
-        return self.new + self.changed + self.moved + self.unchanged + self.failed + self.skipped
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "new": self.new,
-            "changed": self.changed,
-            "moved": self.moved,
-            "deleted": self.deleted,
-            "unchanged": self.unchanged,
-            "failed": self.failed,
-            "skipped": self.skipped,
-            "seen": self.seen,
-            "embedded": self.embedded,
-            "seconds": round(self.seconds, 3),
-            "cancelled": self.cancelled,
-            "offline_roots": self.offline_roots,
-            "failures": [{"path": p, "reason": r} for p, r in self.failures],
-            "skipped_reasons": dict(sorted(self.skips.items())),
-            "notes": [{"path": p, "note": n} for p, n in self.notes],
-            "folder_errors": [{"path": p, "reason": r} for p, r in self.folder_errors],
-            "keyword_only": self.keyword_only,
-        }
 
 
 @dataclass
@@ -184,7 +134,7 @@ class Indexer:
         report = IndexReport()
         self._emit(phase="scanning")
         online = self._register_roots(folders, report)
-        rules = _Rules(
+        rules = NoticingRules(
             include=list(self.settings.include),
             exclude=list(self.settings.exclude),
             hidden=self.settings.index_hidden,
@@ -194,13 +144,13 @@ class Indexer:
         for root in sorted(online, key=lambda r: -len(r.path)):  # nested roots: deepest wins
             rules.broken = []
             found = list(walk(Path(root.path), rules, report.folder_errors))
-            found += [df for df in map(_link_file, rules.broken) if df is not None]
+            found += [df for df in map(link_file, rules.broken) if df is not None]
             for df in found:
                 if df.path in disk:
                     continue
-                if not _storable(df.path):
+                if not storable_name(df.path):
                     report.failed += 1
-                    report.failures.append((_printable(df.path), _BAD_NAME))
+                    report.failures.append((printable_path(df.path), BAD_NAME))
                     continue
                 disk[df.path] = (df, root)
         root_ids = [r.id for r in online]
@@ -539,49 +489,6 @@ class Indexer:
             setattr(self.progress, k, v)
         if self._progress_cb is not None:
             self._progress_cb(self.progress)
-
-
-class _Rules(WalkRules):
-    """The walk rules, also noting broken symbolic links (which ``walk`` passes over)."""
-
-    broken: list[str]
-
-    def excluded(self, name: str, path: str) -> bool:
-        if super().excluded(name, path):
-            return True
-        if os.path.islink(path) and not os.path.exists(path):
-            if self.included(name, path):
-                self.broken.append(path)
-            return True
-        return False
-
-
-def _link_file(path: str) -> DiskFile | None:
-    """A broken link as a file to record (skipped, with where it points)."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    return DiskFile(path, st.st_size, st.st_mtime_ns)
-
-
-_BAD_NAME = (
-    "the file name is not valid UTF-8 (an old or foreign encoding), so scry cannot record it; "
-    "rename the file (convmv can convert many names at once) to index it"
-)
-
-
-def _storable(path: str) -> bool:
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _printable(path: str) -> str:
-    """A path with undecodable bytes shown as \\xNN, safe to print and to store as JSON."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 __all__ = ["File", "IndexReport", "Indexer", "Progress"]

@@ -190,3 +190,46 @@ def _vanished(candidates: Iterable[KnownFile], taken: set[int]) -> KnownFile | N
         if k.id not in taken and not os.path.lexists(k.path):
             return k
     return None
+
+
+class NoticingRules(WalkRules):
+    """The walk rules, also noting broken symbolic links (which ``walk`` passes over)."""
+
+    broken: list[str]
+
+    def excluded(self, name: str, path: str) -> bool:
+        if super().excluded(name, path):
+            return True
+        if os.path.islink(path) and not os.path.exists(path):
+            if self.included(name, path):
+                self.broken.append(path)
+            return True
+        return False
+
+
+def link_file(path: str) -> DiskFile | None:
+    """A broken link as a file to record (skipped, with where it points)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return DiskFile(path, st.st_size, st.st_mtime_ns)
+
+
+BAD_NAME = (
+    "the file name is not valid UTF-8 (an old or foreign encoding), so scry cannot record it; "
+    "rename the file (convmv can convert many names at once) to index it"
+)
+
+
+def storable_name(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable_path(path: str) -> str:
+    """A path with undecodable bytes shown as \\xNN, safe to print and to store as JSON."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
