@@ -58,6 +58,15 @@ class Settings:
     rerank_depth: int | None = None  # None: sized to the device
     rerank_budget_s: float = 3.0
     rerank_photos: bool = False
+    # CPU numeric precision for the embedder: auto (bf16 where the CPU has native bf16 and the
+    # vectors stay within cosine 0.99 of fp32) | fp32 | bf16
+    precision: str = "auto"
+    backend: str = "torch"  # torch | onnx | openvino (sentence-transformers ``backend=``)
+    # passed through to the model's processor (image resolution limits, video frames/fps, ...);
+    # ``tokenizer_kwargs`` is the older name and is merged in
+    processor_kwargs: dict = field(default_factory=dict)
+    tokenizer_kwargs: dict = field(default_factory=dict)
+    autostart: bool = False  # start with the desktop session (tray only)
     extra: dict = field(default_factory=dict)
 
     @classmethod
