@@ -13,36 +13,24 @@ the engine then keeps working in keyword-only mode.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .errors import ModelUnavailable
 from .extract import split_by_chars
+from .modelfiles import (  # noqa: F401  (re-exported: rerank, engine, app import them here)
+    _short,
+    indexed_model,
+    pinned_revision,
+    pull_model,
+    resolve_model_files,
+)
+from .registry import ModelEntry, lookup
 
 log = logging.getLogger(__name__)
-
-# Repository files never needed to run a model through sentence-transformers + torch.
-_IGNORE_ALWAYS = [
-    "*.msgpack",
-    "*.h5",
-    "*.ot",
-    "*.onnx",
-    "*.onnx_data",
-    "onnx/*",
-    "openvino/*",
-    "coreml/*",
-    "tf_model*",
-    "flax_model*",
-    "rust_model*",
-    "open_clip_*",
-    "*.tflite",
-    "*.mlmodel",
-]
 
 
 def pick_device(preferred: str | None = None) -> str:
@@ -59,99 +47,40 @@ def pick_device(preferred: str | None = None) -> str:
     return "cpu"
 
 
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
+def merged_processor_kwargs(settings: Any) -> dict[str, Any]:
+    """``settings.processor_kwargs`` over the older ``tokenizer_kwargs`` (the newer name wins)."""
+    merged: dict[str, Any] = {}
+    for name in ("tokenizer_kwargs", "processor_kwargs"):
+        value = getattr(settings, name, None)
+        if isinstance(value, dict):
+            merged.update(value)
+    return merged
 
 
-def resolve_model_files(name: str, *, download: bool = True, role: str = "embedding") -> Path:
-    """Local folder holding ``name``: the folder itself, the HF cache, or a fresh download.
-
-    ``role`` (embedding or reranker) only shapes the error message.
+def load_options(name: str, role: str = "embedding") -> dict[str, Any]:
+    """Loading options the registry asks for (remote code), after checking extra packages.
 
     Raises:
-        ModelUnavailable: the folder does not exist, or the hub model is not cached and cannot be
-            downloaded now.
+        ModelUnavailable: the model needs pip packages that are not installed; the message has
+            the exact ``pip install`` line.
     """
-    local = Path(name).expanduser()
-    if local.is_dir():
-        return local.resolve()
-    if local.is_absolute() or name.startswith((".", "~")) or name.count("/") > 1:
-        where = "SCRY_RERANKER" if role == "reranker" else "SCRY_MODEL or --model"
+    entry = lookup(name)
+    if entry is None:
+        return {}
+    check_packages(entry, role)
+    return {"trust_remote_code": True} if entry.trust_remote_code else {}
+
+
+def check_packages(entry: ModelEntry, role: str = "embedding") -> None:
+    missing = entry.missing_packages()
+    if missing:
         raise ModelUnavailable(
-            f"The {role} model folder {local} does not exist. Point {where} at a folder "
-            "holding a sentence-transformers or Hugging Face model, or give a Hugging Face model id."
+            f"The {role} model {entry.id} needs the Python package"
+            f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}, which "
+            f"{'are' if len(missing) > 1 else 'is'} not installed. Install "
+            f"{'them' if len(missing) > 1 else 'it'} into scry's environment with "
+            f"`{entry.pip_line()}`, or choose another model (scry models list)."
         )
-    from huggingface_hub import snapshot_download
-
-    try:
-        return Path(snapshot_download(name, local_files_only=True, ignore_patterns=_IGNORE_ALWAYS))
-    except Exception:
-        pass
-    if not download or _offline():
-        raise _unavailable(
-            name, "it is not in the Hugging Face cache and downloads are off (HF_HUB_OFFLINE)", role
-        )
-    if not _hub_reachable():
-        raise _unavailable(
-            name,
-            "it is not in the Hugging Face cache and the Hugging Face hub cannot be reached",
-            role,
-        )
-    log.info("Downloading model %s (first use)", name)
-    try:
-        ignore = list(_IGNORE_ALWAYS)
-        from huggingface_hub import HfApi
-
-        files = HfApi().list_repo_files(name)
-        if any(f.endswith(".safetensors") and not f.startswith("open_clip") for f in files):
-            ignore += ["*.bin", "*.pt", "*.pth"]
-        return Path(snapshot_download(name, ignore_patterns=ignore))
-    except Exception as exc:
-        raise _unavailable(
-            name, f"downloading it failed ({type(exc).__name__}: {_short(exc)})", role
-        ) from exc
-
-
-def _hub_reachable(timeout: float = 4.0) -> bool:
-    """A quick TCP probe, so an offline machine learns it in seconds, not after minutes of retries.
-
-    Behind a proxy the probe cannot tell, so it answers yes and lets the download try.
-    """
-    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
-        return True
-    from urllib.parse import urlparse
-
-    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
-    host, port = (
-        endpoint.hostname or "huggingface.co",
-        endpoint.port or (443 if endpoint.scheme == "https" else 80),
-    )
-    import socket
-
-    try:
-        socket.create_connection((host, port), timeout=timeout).close()
-        return True
-    except OSError:
-        return False
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else ""
-
-
-def _unavailable(name: str, why: str, role: str = "embedding") -> ModelUnavailable:
-    if role == "reranker":
-        return ModelUnavailable(
-            f"The reranker {name} cannot be loaded: {why}. Connect to the internet once so scry "
-            'can download it, or point SCRY_RERANKER (or "reranker" in settings.json) at a local '
-            "cross-encoder folder. Until then results keep their first-stage order."
-        )
-    return ModelUnavailable(
-        f"The embedding model {name} cannot be loaded: {why}. Connect to the internet once so scry "
-        "can download it, or copy a model folder to this machine and set SCRY_MODEL=/path/to/folder "
-        "(or pass --model /path/to/folder). Until then scry searches by file names and text only."
-    )
 
 
 @dataclass(frozen=True)
@@ -180,12 +109,14 @@ class Embedder:
         batch_size: int = 32,
         download: bool = True,
         model_kwargs: dict[str, Any] | None = None,
+        processor_kwargs: dict[str, Any] | None = None,
     ) -> None:
         self.name = name
         self._device = device
         self.batch_size = batch_size
         self._download = download
         self._model_kwargs = model_kwargs or {}
+        self._processor_kwargs = dict(processor_kwargs or {})
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -201,6 +132,7 @@ class Embedder:
             return self._model
 
     def _load(self) -> Any:
+        options = load_options(self.name)  # before any download: a missing package says so now
         folder = resolve_model_files(self.name, download=self._download)
         device = pick_device(self._device)
         from sentence_transformers import SentenceTransformer
@@ -214,6 +146,8 @@ class Embedder:
                 device=device,
                 local_files_only=True,
                 model_kwargs=self._model_kwargs or None,
+                processor_kwargs=self._processor_kwargs or None,
+                **options,
             )
         except ImportError as exc:
             raise ModelUnavailable(

@@ -22,7 +22,7 @@ from sqlalchemy.sql import text as sql
 
 from .catalog import Catalog
 from .errors import ExtractionError, ModelUnavailable
-from .models import _short, pick_device, resolve_model_files
+from .models import _short, load_options, pick_device, resolve_model_files
 from .search import Hit
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,12 @@ def default_depth(device: str) -> int:
 
 
 class Reranker:
-    """A lazily loaded CrossEncoder (Hugging Face id or local folder)."""
+    """A lazily loaded CrossEncoder (Hugging Face id or local folder).
+
+    Text cross-encoders (BERT-style sequence classifiers) and multimodal ones (a VLM loaded as
+    ``Transformer(transformer_task="any-to-any")`` + ``LogitScore``, like the Qwen3-VL rerankers)
+    load the same way; :attr:`modalities` tells them apart.
+    """
 
     def __init__(self, name: str, *, device: str | None = None, download: bool = True) -> None:
         self.name = name
@@ -60,12 +65,13 @@ class Reranker:
             return self._model
 
     def _load(self) -> Any:
+        options = load_options(self.name, role="reranker")  # remote code; missing packages
         folder = resolve_model_files(self.name, download=self._download, role="reranker")
         from sentence_transformers import CrossEncoder
 
         try:
             return CrossEncoder(
-                str(folder), device=pick_device(self._device), local_files_only=True
+                str(folder), device=pick_device(self._device), local_files_only=True, **options
             )
         except (OSError, ValueError, KeyError, RuntimeError, ImportError) as exc:
             raise ModelUnavailable(

@@ -15,7 +15,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.pop("SCRY_MODEL", None)
 
-from tests.tinymodels import build_clip, build_cross_encoder, minilm_path
+from tests.tinymodels import build_clip, build_cross_encoder, build_llava_reranker, minilm_path
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -134,3 +134,9 @@ def stdlib_doc_for(docs: Path, module: str) -> str:
         if name == module:
             return fname
     raise KeyError(module)
+
+
+@pytest.fixture(scope="session")
+def llava_reranker_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random LLaVA saved as a multimodal CrossEncoder (any-to-any + LogitScore)."""
+    return build_llava_reranker(tmp_path_factory.mktemp("models") / "tiny-llava-reranker")

