@@ -26,7 +26,16 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from .extract import _PDFIUM_LOCK, DOCUMENT_EXTS, PDF_EXTS, TEXT_EXTS, decode_image, read_text
+from .extract import (
+    _PDFIUM_LOCK,
+    DOCUMENT_EXTS,
+    PDF_EXTS,
+    TEXT_EXTS,
+    VIDEO_EXTS,
+    decode_image,
+    read_text,
+)
+from .extract.video import frame_at
 
 log = logging.getLogger(__name__)
 
@@ -40,27 +49,36 @@ def cache_dir(home: Path) -> Path:
     return Path(home) / "cache" / "thumbnails"
 
 
-def cache_key(path: str | Path, page: int | None, size: int) -> str | None:
+def cache_key(
+    path: str | Path, page: int | None, size: int, time_s: float | None = None
+) -> str | None:
     """A key that changes whenever the file does; None when the file cannot be stat'ed."""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    raw = f"{VERSION}\0{Path(path).absolute()}\0{st.st_mtime_ns}\0{st.st_size}\0{page}\0{size}"
+    at = page if time_s is None else f"t{time_s:.3f}"
+    raw = f"{VERSION}\0{Path(path).absolute()}\0{st.st_mtime_ns}\0{st.st_size}\0{at}\0{size}"
     return hashlib.sha1(raw.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def thumbnail(
-    path: str | Path, *, page: int | None = None, size: int = 256, cache: Path | None = None
+    path: str | Path,
+    *,
+    page: int | None = None,
+    size: int = 256,
+    cache: Path | None = None,
+    time_s: float | None = None,
 ) -> Path | None:
-    """The path of a cached thumbnail of ``path`` (its ``page`` for PDFs), made if needed.
+    """The path of a cached thumbnail of ``path`` (its ``page`` for PDFs, the frame at
+    ``time_s`` for videos), made if needed.
 
     Returns None for a file that cannot be shown. Without ``cache`` nothing is written and the
     result is always None; use :func:`render` for an in-memory image.
     """
     if cache is None:
         return None
-    key = cache_key(path, page, size)
+    key = cache_key(path, page, size, time_s)
     if key is None:
         return None
     folder = Path(cache) / key[:2]
@@ -71,7 +89,7 @@ def thumbnail(
     failed = folder / (key + ".fail")
     if failed.exists():
         return None
-    img = render(path, page=page, size=size)
+    img = render(path, page=page, size=size, time_s=time_s)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if img is None:
@@ -86,12 +104,19 @@ def thumbnail(
         return None
 
 
-def render(path: str | Path, *, page: int | None = None, size: int = 256) -> Image.Image | None:
-    """An RGB image of ``path`` whose longer side is at most ``size``; None when unreadable."""
+def render(
+    path: str | Path, *, page: int | None = None, size: int = 256, time_s: float | None = None
+) -> Image.Image | None:
+    """An RGB image of ``path`` whose longer side is at most ``size``; None when unreadable.
+
+    Videos show the frame at ``time_s`` (a third of the way in when not given).
+    """
     p = Path(path)
     suffix = p.suffix.lower()
     try:
-        if suffix in PDF_EXTS or page is not None:
+        if suffix in VIDEO_EXTS:
+            img = frame_at(p, time_s if time_s is not None else _a_third_in(p), size)
+        elif suffix in PDF_EXTS or page is not None:
             img = _render_pdf_page(p, page or 1, size)
         elif suffix in TEXT_EXTS:
             img = _text_card(read_text(p)[:TEXT_CARD_CHARS], size)
@@ -104,6 +129,15 @@ def render(path: str | Path, *, page: int | None = None, size: int = 256) -> Ima
     except Exception as exc:  # every failure mode of every decoder: the caller shows a placeholder
         log.debug("No thumbnail for %s: %s", p, exc)
         return None
+
+
+def _a_third_in(path: Path) -> float:
+    from .extract.video import mp4_meta
+
+    try:
+        return float(mp4_meta(path).get("duration_s") or 3.0) / 3
+    except Exception:
+        return 1.0
 
 
 def page_text(path: str | Path, page: int) -> str | None:

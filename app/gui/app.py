@@ -7,10 +7,13 @@ with ``--query``, quits after the first results: ``bench/bench_gui_startup.py`` 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import time
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 ICON = Path(__file__).resolve().parents[2] / "resources" / "icons" / "scry.svg"
 
@@ -51,6 +54,62 @@ def make_app(argv: list[str] | None = None):
     return app
 
 
+def request_of(
+    *,
+    query: str | None = None,
+    image: str | None = None,
+    similar: str | None = None,
+    background: bool = False,
+) -> dict:
+    """What this launch asks for, as a message for the running instance (see ``instance``)."""
+    from .instance import make_request
+
+    if similar:
+        return make_request("similar", text=query or "", path=similar)
+    if image:
+        return make_request("image", text=query or "", path=image)
+    if query:
+        return make_request("search", text=query)
+    return make_request("background" if background else "show")
+
+
+def start_instance(
+    home: Path,
+    request: dict,
+    *,
+    model: str | None = None,
+    background: bool = False,
+):
+    """Become the running scry (window, tray, instance socket) and return the window, or hand
+    ``request`` over to the scry already running for ``home`` and return None."""
+    from .instance import InstanceServer, send, server_name
+
+    make_app()
+    server = InstanceServer(server_name(home))
+    if not server.listen() and send(server.name, request):
+        return None  # another scry runs for this data folder: it takes over
+    from . import tray as tray_mod
+    from .backend import Backend
+    from .main_window import MainWindow
+
+    win = MainWindow(Backend(home=home, model=model), app_icon())
+    server.setParent(win)
+    server.request.connect(win.handle_request)
+    win.server = server
+    if tray_mod.available():
+        win.tray = tray_mod.Tray(win, app_icon())
+        win.tray.show()
+    if background and win.tray is not None:
+        win.start()  # only the tray: index and follow the folders
+        return win
+    if background:
+        log.info("No system tray here: showing the window instead of starting in the tray")
+    win.show()
+    win.start()
+    win.handle_request(request)
+    return win
+
+
 def run(
     *,
     home: Path | None = None,
@@ -58,15 +117,27 @@ def run(
     query: str | None = None,
     image: str | None = None,
     similar: str | None = None,
+    background: bool = False,
 ) -> int:
+    """Open the window (or only the tray icon with ``background``), unless scry already runs:
+    then hand this launch's request over to it and return 0."""
     t0 = time.time()
-    bench = os.environ.get("SCRY_GUI_BENCH") == "1"
-    app = make_app()
-    from .backend import Backend
-    from .main_window import MainWindow
+    from scry.indexer.config import data_home
 
-    win = MainWindow(Backend(home=home, model=model), app_icon())
+    request = request_of(query=query, image=image, similar=similar, background=background)
+    app = make_app()
+    bench = os.environ.get("SCRY_GUI_BENCH") == "1"
+    win = start_instance(
+        Path(home) if home else data_home(), request, model=model, background=background
+    )
+    if win is None:
+        return 0
+    win.quit_requested.connect(app.quit)
+    if win.tray is not None:
+        app.setQuitOnLastWindowClosed(False)  # closing the window keeps scry in the tray
     if bench:
+        for name in win.milestones:  # already reached before we listened
+            print(json.dumps({"event": name, "t": win.milestones[name], "t0": t0}), flush=True)
 
         def report(name: str) -> None:
             print(json.dumps({"event": name, "t": win.milestones[name], "t0": t0}), flush=True)
@@ -74,15 +145,7 @@ def run(
                 app.quit()
 
         win.milestone.connect(report)
-    if query:
-        win.search.edit.setText(query)
-    if image:
-        win.set_query_image(str(Path(image).expanduser().resolve()))
-    elif similar:
-        win.set_query_image(str(Path(similar).expanduser().resolve()), similar=True)
-    win.show()
-    win.start()
     code = app.exec()
-    if win.isVisible():
-        win.close()
+    win.shutdown()
+    win.server.close()
     return code

@@ -2,7 +2,7 @@
 
 The engine's API grows in parallel (a query language, reranking, a live indexing service), so
 the window never touches ``Engine``, ``Hit`` or ``Progress`` directly: it speaks in the plain
-types below (:class:`Query`, :class:`Result`, :class:`Details`; :class:`IndexJob` in ``indexjob``) and this module
+types below (:class:`Query`, :class:`Result`, :class:`Details`; :class:`IndexProgress` in ``indexjob``) and this module
 maps them onto whatever the engine offers today. Everything here may block and is meant to run in
 worker threads (``tasks.TaskRunner``); nothing here imports Qt.
 """
@@ -25,7 +25,7 @@ from typing import Any
 
 from scry.indexer.config import DEFAULT_MODEL, Settings, data_home
 
-from .indexjob import IndexJob
+from .indexjob import IndexProgress, progress_of
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +126,16 @@ class Result:
         return self.locator.get("page")
 
     @property
+    def part(self) -> int | float | None:
+        """Which picture of the file the thumbnail shows: a PDF page (int), a video time in
+        seconds (float), or None for the file as a whole."""
+        if self.page is not None:
+            return self.page
+        if "time" in self.locator:
+            return float(self.locator["time"] or 0.0)
+        return None
+
+    @property
     def badge(self) -> str:
         """Short type label: Photo, PDF p.3, Video 1:05, Document."""
         if self.kind == "page" or self.page is not None:
@@ -169,21 +179,34 @@ class Backend:
     def __init__(self, home: Path | None = None, model: str | None = None) -> None:
         self.home = Path(home) if home else data_home()
         self._model = model
-        self._engine: Any = None
+        self._service: Any = None
         self._lock = threading.Lock()
-        self.job: IndexJob | None = None
+        self.watch = True  # follow the folders with the OS's file events (tests may turn it off)
 
     # -- lifecycle
 
     @property
-    def engine(self) -> Any:
+    def service(self) -> Any:
+        """The live indexing service (created with its engine on first use; not yet started)."""
         with self._lock:
-            if self._engine is None:
+            if self._service is None:
                 from scry.indexer.engine import Engine
+                from scry.indexer.service import IndexService
 
-                self._engine = Engine(home=self.home, model=self._model)
-                _apply_threads(self._engine.settings)
-            return self._engine
+                engine = Engine(home=self.home, model=self._model)
+                _apply_threads(engine.settings)
+                self._service = IndexService(engine, watch=self.watch)
+            return self._service
+
+    @property
+    def engine(self) -> Any:
+        """The engine answering queries now (after a model switch, the new one)."""
+        return self.service.engine
+
+    @property
+    def _engine(self) -> Any:
+        svc = self._service
+        return svc.engine if svc is not None else None
 
     def open(self) -> dict[str, Any]:
         """Open the catalog (fast) and return the status; the model loads separately."""
@@ -199,24 +222,23 @@ class Backend:
     def model_name(self) -> str:
         return self._engine.model_name if self._engine is not None else (self._model or "")
 
-    def reload(self, model: str | None = None) -> str | None:
-        """Start over with a new engine (after a model change); returns the model error, if any."""
-        with self._lock:
-            old, self._engine = self._engine, None
-            self._model = model
-        if old is not None:
-            with contextlib.suppress(Exception):
-                old.close()
-        return self.load_model()
+    def switch_model(self, model: str | None) -> None:
+        """Re-embed everything with ``model`` in the background; the current index keeps answering
+        until the new one is complete (see ``IndexService.switch_model``)."""
+        self._model = model or None
+        self.service.switch_model(model or DEFAULT_MODEL)
+
+    def cancel_switch(self) -> None:
+        self.service.cancel_switch(timeout=0.5)
 
     def close(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-            self.job.wait(10)
         with self._lock:
-            eng, self._engine = self._engine, None
-        if eng is not None:
-            eng.close()
+            svc, self._service = self._service, None
+        if svc is None:
+            return
+        svc.cancel_switch(timeout=5)
+        svc.stop(timeout=30)
+        svc.engine.close()
 
     # -- search
 
@@ -318,21 +340,49 @@ class Backend:
             log.debug("No snippet for %s: %s", r.path, exc)
         return ""
 
-    def thumbnail(self, path: str, page: int | None, size: int) -> Path | None:
+    def thumbnail(self, path: str, part: int | float | None, size: int) -> Path | None:
+        """A cached thumbnail: ``part`` is a PDF page (int) or a video time in seconds (float)."""
         from scry.indexer.thumbnails import cache_dir, thumbnail
 
-        return thumbnail(path, page=page, size=size, cache=cache_dir(self.home))
+        if isinstance(part, float):
+            return thumbnail(path, time_s=part, size=size, cache=cache_dir(self.home))
+        return thumbnail(path, page=part, size=size, cache=cache_dir(self.home))
 
     # -- status and indexing
 
     def status(self) -> dict[str, Any]:
         return self.engine.status()
 
-    def start_index(self, folders: list[Path] | None = None) -> IndexJob:
-        if self.job is not None and self.job.running:
-            return self.job
-        self.job = IndexJob(self.engine, folders).start()
-        return self.job
+    def start_service(self) -> None:
+        """Start following the folders: watch them and bring the index up to date."""
+        self.service.start()
+
+    def start_index(self, folders: list[Path] | None = None) -> None:
+        """Index new folders (they are followed from now on), or look at every folder again."""
+        svc = self.service
+        svc.start()
+        if folders:
+            for f in folders:
+                svc.add_folder(Path(f))
+        else:
+            svc.rescan()
+
+    def remove_folder(self, folder: str) -> int:
+        """Stop following a folder and forget what was indexed there (the folder is untouched)."""
+        return self.service.remove_folder(Path(folder))
+
+    def index_progress(self) -> IndexProgress:
+        """The indexing state right now (cheap; called by a timer on the UI thread)."""
+        svc = self._service
+        if svc is None:
+            return IndexProgress()
+        return progress_of(svc.status())
+
+    def pause(self) -> None:
+        self.service.pause()
+
+    def resume(self) -> None:
+        self.service.resume()
 
     # -- settings
 

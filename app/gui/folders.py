@@ -46,6 +46,18 @@ class FolderList(QWidget):
         self.add_btn = QPushButton("Add folder…")
         self.add_btn.clicked.connect(self.browse)
         row.addWidget(self.add_btn)
+        self.remove_btn: QPushButton | None = None
+        if not checkable:  # the settings dialog: folders are removed, not unchecked
+            self.remove_btn = QPushButton("Remove")
+            self.remove_btn.setToolTip(
+                "Stop following this folder and forget its index (the files are not touched)"
+            )
+            self.remove_btn.setEnabled(False)
+            self.remove_btn.clicked.connect(self.remove_selected)
+            self.list.itemSelectionChanged.connect(
+                lambda: self.remove_btn.setEnabled(bool(self.list.selectedItems()))
+            )
+            row.addWidget(self.remove_btn)
         row.addStretch(1)
         lay.addWidget(self.list)
         lay.addLayout(row)
@@ -73,6 +85,11 @@ class FolderList(QWidget):
         folder = QFileDialog.getExistingDirectory(self, "Choose a folder to index", start)
         if folder:
             self.add(folder)
+
+    def remove_selected(self) -> None:
+        for item in self.list.selectedItems():
+            self.list.takeItem(self.list.row(item))
+        self.changed.emit()
 
     def checked(self) -> list[str]:
         out = []

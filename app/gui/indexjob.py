@@ -1,75 +1,103 @@
-"""Indexing from the window: ``Engine.index`` in a thread of its own, polled by the window.
+"""Indexing from the window and the tray: the engine's live :class:`IndexService`, seen as plain data.
 
-Part of the window's adapter to the engine (see ``backend``); nothing here imports Qt.
+Part of the window's adapter to the engine (see ``backend``); nothing here imports Qt. The
+service runs its own worker thread and watches the folders; the window polls
+:func:`progress_of` its status snapshot and reads the state (idle, indexing, paused, ...).
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-log = logging.getLogger(__name__)
 
-
-@dataclass
+@dataclass(frozen=True)
 class IndexProgress:
-    phase: str = "starting"
+    """What the status bar and the tray show about indexing."""
+
+    state: str = "stopped"  # stopped | idle | indexing | paused | error
+    phase: str = "idle"  # idle | scanning | indexing | switching
     done: int = 0
     total: int = 0
     failed: int = 0
     current: str = ""
     eta_s: float | None = None
-
-
-# ---------------------------------------------------------------------------- indexing job
-
-
-class IndexJob:
-    """``Engine.index`` in a thread of its own, with a progress snapshot to poll and a cancel flag.
-
-    The live-indexing service (pause/resume, watcher) replaces this class in one place.
-    """
-
-    def __init__(self, engine: Any, folders: list[Path] | None) -> None:
-        self._engine = engine
-        self._folders = folders
-        self._cancel = threading.Event()
-        self._progress = IndexProgress()
-        self.report: dict[str, Any] | None = None
-        self.error: str | None = None
-        self._thread = threading.Thread(target=self._run, name="scry-index", daemon=True)
-
-    def start(self) -> IndexJob:
-        self._thread.start()
-        return self
-
-    def _on_progress(self, p: Any) -> None:
-        self._progress = IndexProgress(p.phase, p.done, p.total, p.failed, p.current, p.eta_s)
-
-    def _run(self) -> None:
-        try:
-            rep = self._engine.index(self._folders, progress=self._on_progress, cancel=self._cancel)
-            self.report = rep.as_json()
-        except Exception as exc:  # shown in the status bar; the window keeps working
-            log.warning("Indexing failed: %s", exc)
-            self.error = str(exc)
-        finally:
-            if self._progress.phase not in ("done", "cancelled"):
-                self._progress = replace(self._progress, phase="done")
-
-    def snapshot(self) -> IndexProgress:
-        return self._progress
+    files_per_s: float = 0.0
+    offline: tuple[str, ...] = ()
+    polling: tuple[str, ...] = ()
+    last_error: str | None = None
+    passes: int = 0
+    last_report: dict[str, Any] | None = None
+    switch: dict[str, Any] | None = None
 
     @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
+    def busy(self) -> bool:
+        return self.state == "indexing" or self.switching
 
-    def cancel(self) -> None:
-        self._cancel.set()
+    @property
+    def switching(self) -> bool:
+        return bool(self.switch and self.switch.get("state") == "running")
 
-    def wait(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+
+def progress_of(st: Any) -> IndexProgress:
+    """An :class:`IndexProgress` from the service's ``ServiceStatus`` snapshot."""
+    total = st.done + st.queued
+    phase = "idle"
+    if st.state == "indexing":
+        phase = "indexing" if total else "scanning"
+    sw = dict(st.switch) if st.switch else None
+    if sw and sw.get("state") == "running" and st.state != "indexing":
+        phase = "switching"
+    return IndexProgress(
+        state=st.state,
+        phase=phase,
+        done=st.done,
+        total=total,
+        failed=st.failed,
+        current=st.current,
+        eta_s=st.eta_s,
+        files_per_s=st.files_per_s,
+        offline=tuple(r.path for r in st.roots if r.watch == "offline"),
+        polling=tuple(r.path for r in st.roots if r.watch == "polling"),
+        last_error=st.last_error,
+        passes=st.passes,
+        last_report=st.last_report,
+        switch=sw,
+    )
+
+
+def describe(p: IndexProgress, errors: int = 0) -> str:
+    """One line for the tray's tooltip: idle, indexing n of m (ETA), paused, offline, errors."""
+    if p.state == "indexing" and p.total:
+        eta = f", about {duration(p.eta_s)} left" if p.eta_s else ""
+        line = f"Indexing {p.done:,} of {p.total:,}{eta}"
+    elif p.state == "indexing":
+        line = "Looking for new and changed files"
+    elif p.state == "paused":
+        line = "Indexing paused"
+    elif p.state == "error":
+        line = f"Indexing stopped: {p.last_error or 'an error'}"
+    elif p.state == "stopped":
+        line = "Not indexing"
+    else:
+        line = "Up to date"
+    if p.switching and p.switch:
+        sw = p.switch
+        line += (
+            f"; switching to {sw.get('model')} ({sw.get('done', 0):,} of {sw.get('total', 0):,})"
+        )
+    if p.offline:
+        n = len(p.offline)
+        line += f"; {n} folder{'s' if n != 1 else ''} offline"
+    if errors:
+        line += f"; {errors:,} unreadable file{'s' if errors != 1 else ''}"
+    return line
+
+
+def duration(s: float) -> str:
+    s = int(s)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min"
+    return f"{s // 3600} h {s % 3600 // 60} min"

@@ -2,7 +2,8 @@
 
 A mixin of :class:`MainWindow`, kept apart so each file holds one concern. Nothing here blocks
 the UI thread: the catalog and the model open on the ``engine`` lane, indexing runs in the
-backend's job thread and is polled every 100 ms.
+engine's live indexing service (its own thread, watching the folders), whose status snapshot is
+polled every 250 ms.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from typing import Any
 
 from .errors_dialog import ErrorsDialog
 from .first_run import FirstRunDialog
-from .indexjob import IndexJob
+from .indexjob import IndexProgress
 from .qt import QFileDialog, QStandardPaths, QTimer
 from .settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
 
-POLL_MS = 100
+POLL_MS = 250
 
 
 class Lifecycle:
@@ -28,8 +29,9 @@ class Lifecycle:
         self.model_state = "opening"  # opening | loading | ready | keyword-only | failed
         self.model_error: str | None = None
         self.status_info: dict[str, Any] = {}
-        self.job: IndexJob | None = None
+        self.progress = IndexProgress()
         self.first_run_dialog: FirstRunDialog | None = None
+        self.tray = None  # a tray.Tray when the desktop has a system tray
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self._poll_index)
@@ -77,6 +79,14 @@ class Lifecycle:
             self.status.say("Ready" + self._state_suffix())
         if self._query is None:
             self.show_idle_state()
+        if self.status_info.get("roots"):
+            self.runner.submit("io", self.backend.start_service, on_done=self._following)
+
+    def _following(self, _=None) -> None:
+        """The service runs: poll its status for the status bar, the tray and result refreshes."""
+        if not self._poll.isActive():
+            self._poll.start()
+            self._poll_index()
 
     def _state_suffix(self) -> str:
         n = self.status_info.get("files") or 0
@@ -89,7 +99,7 @@ class Lifecycle:
             self.empty.show_message("Opening your index…")
         elif self.model_state == "failed":
             return
-        elif not files and not (self.job and self.job.running):
+        elif not files and not self.progress.busy:
             self.empty.show_message(
                 "Nothing indexed yet",
                 "Choose folders to index from the menu (☰ → Add a folder…).",
@@ -126,43 +136,77 @@ class Lifecycle:
             on_error=lambda e: self.status.say(f"Cannot index: {e}"),
         )
 
-    def _index_started(self, job: IndexJob) -> None:
-        self.job = job
-        self._poll.start()
-        self._poll_index()
+    def _index_started(self, _=None) -> None:
+        self._following()
         if self._query is None:
             self.show_idle_state()
 
     def _poll_index(self) -> None:
-        job = self.job
-        if job is None:
-            self._poll.stop()
-            return
-        if job.running:
-            self.status.show_progress(job.snapshot())
-            return
-        self._poll.stop()
-        self.status.hide_progress()
-        self.job = None
-        if job.error:
-            self.status.say(f"Indexing stopped: {job.error}")
-        elif job.report:
-            r = job.report
-            what = "Stopped" if r.get("cancelled") else "Indexed"
+        before, p = self.progress, self.backend.index_progress()
+        self.progress = p
+        if p.busy:
+            self.status.show_progress(p)
+        elif before.busy:
+            self.status.hide_progress()
+        if p.state == "paused" and before.state != "paused":
+            self.status.say("Indexing paused")
+        self.status.set_paused(p.state == "paused")
+        self.indexing_changed.emit(p)
+        if p.passes > before.passes and not p.busy:
+            self._pass_finished(p)
+        sw, was = p.switch or {}, before.switch or {}
+        if sw.get("state") != was.get("state") and sw.get("state") not in (None, "running"):
+            self._switch_finished(sw)
+
+    def _pass_finished(self, p: IndexProgress) -> None:
+        r = p.last_report or {}
+        changed = any(r.get(k) for k in ("new", "changed", "deleted", "moved", "failed"))
+        if p.last_error and p.state == "error":
+            self.status.say(f"Indexing stopped: {p.last_error}")
+        elif changed:
             self.status.say(
-                f"{what}: {r['new']:,} new, {r['changed']:,} changed, {r['deleted']:,} removed, "
+                f"Indexed: {r['new']:,} new, {r['changed']:,} changed, {r['deleted']:,} removed, "
                 f"{r['failed']:,} unreadable ({r['seconds']:.1f} s)"
             )
+        elif r:
+            self.status.say("Up to date" + self._state_suffix())
         self.refresh_status()
+        if not changed:
+            return
         if self._query is not None:
-            self.run_search()
+            self.refresh_search()  # new files may match; selection and scroll stay
         else:
             QTimer.singleShot(300, self.show_idle_state)
 
+    def _switch_finished(self, sw: dict[str, Any]) -> None:
+        state = sw.get("state")
+        if state == "done":
+            self.status.say(f"Now searching with {sw.get('model')}")
+            self.refresh_status()
+            if self._query is not None:
+                self.run_search()
+        elif state == "cancelled":
+            self.status.say("Model change cancelled: the previous model keeps answering")
+        else:
+            self.status.say(
+                f"Could not switch to {sw.get('model')}: {sw.get('error') or state}; "
+                "the previous model keeps answering"
+            )
+
     def stop_indexing(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-            self.status.say("Stopping after the current files…")
+        """The status bar's Pause/Resume button."""
+        if self.progress.state == "paused":
+            self.resume_indexing()
+        else:
+            self.pause_indexing()
+
+    def pause_indexing(self) -> None:
+        self.runner.submit("io", self.backend.pause)
+        self.status.say("Pausing after the current files…")
+
+    def resume_indexing(self) -> None:
+        self.runner.submit("io", self.backend.resume)
+        self.status.say("Resuming indexing…")
 
     def update_index(self) -> None:
         self.start_indexing(None)
@@ -208,27 +252,81 @@ class Lifecycle:
         changed = self.backend.save_settings(
             model=v.model, exclude=v.exclude, rerank=v.rerank, threads=v.threads
         )
-        if changed:
-            self.model_state = "loading"
-            self.status.say("Loading the new model…")
+        for folder in v.removed_folders:
             self.runner.submit(
-                "engine",
-                self.backend.reload,
-                v.model or None,
-                on_done=lambda err: (
-                    self._model_loaded(err),
-                    self.start_indexing(v.folders or None),
+                "io",
+                self.backend.remove_folder,
+                folder,
+                on_done=lambda n, f=folder: (
+                    self.status.say(f"Stopped following {f}; {n:,} files forgotten"),
+                    self.refresh_status(),
                 ),
-                on_error=self._open_failed,
+                on_error=lambda e: self.status.say(f"Cannot remove the folder: {e}"),
             )
-        elif v.new_folders:
+        if v.new_folders:
             self.start_indexing(v.new_folders)
-        else:
+        if changed:
+            self.status.say(
+                "Re-indexing with the new model in the background; "
+                "the current one keeps answering until it is done"
+            )
+            self.runner.submit(
+                "io",
+                self.backend.switch_model,
+                v.model or None,
+                on_done=self._following,
+                on_error=lambda e: self.status.say(f"Cannot change the model: {e}"),
+            )
+        elif not v.new_folders and not v.removed_folders:
             self.status.say("Settings saved")
 
     # ------------------------------------------------------------------ closing
 
+    def show_and_raise(self) -> None:
+        """Bring the window to the front (tray, a second launch)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def handle_request(self, req: dict[str, Any]) -> None:
+        """A request from a later launch (see ``instance``): show the window with its search."""
+        action = req.get("action")
+        if action == "background":
+            return
+        self.show_and_raise()
+        if action == "search":
+            self.search.chip.clear()
+            self.search.edit.setText(req.get("text", ""))
+            self.run_search()
+        elif action in ("similar", "image"):
+            self.search.edit.blockSignals(True)
+            self.search.edit.setText(req.get("text", ""))
+            self.search.edit.blockSignals(False)
+            self.set_query_image(req["path"], similar=action == "similar")
+
+    def quit_app(self) -> None:
+        """Quit for real (the tray's Quit): stop indexing cleanly, then leave."""
+        self._quitting = True
+        self.close()
+        self.quit_requested.emit()  # the app leaves its event loop (see app.run)
+
     def closeEvent(self, event) -> None:
+        tray = getattr(self, "tray", None)
+        if tray is not None and tray.active and not getattr(self, "_quitting", False):
+            self.hide()  # the tray keeps scry (and indexing) alive
+            tray.tell_hidden()
+            event.ignore()
+            return
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop every worker and the indexing service; safe to call twice."""
+        if getattr(self, "_shut", False):
+            return
+        self._shut = True
         self._poll.stop()
         self._debounce.stop()
         self.runner.shutdown()
@@ -237,4 +335,3 @@ class Lifecycle:
             self.backend.close()
         except Exception as exc:
             log.warning("Closing the index: %s", exc)
-        super().closeEvent(event)

@@ -12,26 +12,19 @@ import time
 from functools import partial
 from pathlib import Path
 
-from . import actions
 from .backend import Backend, Found, Query, Result
 from .filters import FilterBar
 from .lifecycle import Lifecycle
-from .mime import Payload, parse
-from .preview import PREVIEW_PX, PreviewPane
+from .preview import PreviewPane
 from .qt import (
     QAction,
-    QApplication,
-    QFileDialog,
     QHBoxLayout,
     QIcon,
-    QImage,
     QItemSelectionModel,
     QKeySequence,
     QLabel,
     QMainWindow,
     QMenu,
-    QModelIndex,
-    QPixmap,
     QShortcut,
     QSplitter,
     QStackedWidget,
@@ -42,22 +35,25 @@ from .qt import (
     QWidget,
     Signal,
 )
+from .query_input import QueryInput
+from .result_actions import ResultActions
 from .results_model import ResultsModel
 from .searchbar import SearchBar
 from .statusbar import StatusBar
 from .tasks import TaskRunner
-from .thumbs import BROKEN, ThumbnailLoader
+from .thumbs import ThumbnailLoader
 from .view import EmptyState, ResultsView
 
 log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 250
-CHIP_PX = 48
 
 
-class MainWindow(Lifecycle, QMainWindow):
+class MainWindow(Lifecycle, QueryInput, ResultActions, QMainWindow):
     results_shown = Signal(int)  # rows shown after a search finished (tests, bench)
     milestone = Signal(str)  # "shown", "index-open", "model-ready", "first-results"
+    quit_requested = Signal()  # the tray's Quit: leave the application, not just this window
+    indexing_changed = Signal(object)  # an IndexProgress, every poll (the tray listens)
 
     def __init__(self, backend: Backend, icon: QIcon | None = None, *, first_run: bool = True):
         super().__init__()
@@ -288,6 +284,25 @@ class MainWindow(Lifecycle, QMainWindow):
             )
         self.view.verticalScrollBar().setValue(scroll)
 
+    def refresh_search(self) -> None:
+        """Search again in place (new files were indexed): keep selection and scroll position."""
+        q = self._query
+        if q is None:
+            return
+
+        def done(found: Found) -> None:
+            if q != self._query:
+                return
+            if found.rows:
+                self.stack.setCurrentWidget(self.split)
+                self.refine_results(found.rows)
+            if found.refined is not None:
+                self.runner.submit(
+                    "rerank", found.refined, latest_only=True, on_done=lambda r: self._refined(q, r)
+                )
+
+        self.runner.submit("search", self.backend.search, q, latest_only=True, on_done=done)
+
     def clear_search(self) -> None:
         had = bool(self.search.text or self.search.image)
         self.search.clear()
@@ -308,204 +323,3 @@ class MainWindow(Lifecycle, QMainWindow):
     def _type_ahead(self, text: str) -> None:
         self.search.edit.setFocus()
         self.search.edit.insert(text)
-
-    # ------------------------------------------------------------------ query images
-
-    def accept_payload(self, payload: Payload) -> None:
-        """A dropped or pasted file, image, URL or text becomes part of the query."""
-        if payload.path:
-            self.set_query_image(payload.path)
-        elif payload.image is not None:
-            image: QImage = payload.image
-            target = self.backend.new_query_image_path(".png")
-            self.runner.submit(
-                "io",
-                lambda: str(target) if image.save(str(target), "PNG") else None,
-                on_done=lambda p: (
-                    self.set_query_image(p)
-                    if p
-                    else self.status.say("Could not keep the pasted image.")
-                ),
-            )
-        elif payload.url:
-            self.status.say(f"Fetching {payload.url}…")
-            self.runner.submit(
-                "io",
-                self.backend.fetch_image,
-                payload.url,
-                on_done=lambda p: self.set_query_image(str(p)),
-                on_error=lambda e: self.status.say(f"Could not use that image: {e}"),
-            )
-        elif payload.text:
-            self.search.edit.insert(payload.text)
-
-    def set_query_image(self, path: str, *, similar: bool = False) -> None:
-        cached = self.thumbs.get((path, None, CHIP_PX))
-        self.search.set_image(
-            path, similar=similar, pixmap=cached if isinstance(cached, QPixmap) else None
-        )
-
-    def browse_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self,
-            "Search with an image",
-            "",
-            "Images and documents (*.jpg *.jpeg *.png *.webp *.gif *.bmp *.tif *.tiff *.heic *.avif *.pdf);;All files (*)",
-        )
-        if path:
-            self.set_query_image(path)
-
-    def _paste_in_window(self) -> None:
-        payload = parse(QApplication.clipboard().mimeData())
-        if payload is not None:
-            self.accept_payload(payload)
-            self.focus_search()
-
-    def dragEnterEvent(self, event) -> None:
-        if event.source() is self.view:
-            event.ignore()
-            return
-        payload = parse(event.mimeData())
-        if payload is None:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        if payload.searchable:  # words are just typed; images get the big drop target
-            self.drop_overlay.setGeometry(self.centralWidget().rect().adjusted(8, 8, -8, -8))
-            self.drop_overlay.raise_()
-            self.drop_overlay.show()
-
-    def dragLeaveEvent(self, event) -> None:
-        self.drop_overlay.hide()
-
-    def dropEvent(self, event) -> None:
-        self.drop_overlay.hide()
-        payload = parse(event.mimeData())
-        if payload is None:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.accept_payload(payload)
-
-    # ------------------------------------------------------------------ current result
-
-    def current_result(self) -> Result | None:
-        return self.model.result(self.view.currentIndex())
-
-    def selected_results(self) -> list[Result]:
-        rows = sorted(ix.row() for ix in self.view.selectionModel().selectedIndexes())
-        out = [r for r in (self.model.result(i) for i in rows) if r is not None]
-        cur = self.current_result()
-        return out or ([cur] if cur else [])
-
-    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        r = self.model.result(current)
-        if r is None:
-            self.preview.clear()
-            return
-        if self.preview.isVisible() or self.preview.result is None:
-            self._show_preview(r)
-
-    def _show_preview(self, r: Result) -> None:
-        self.preview.show_result(r)
-        px = round(PREVIEW_PX * self.devicePixelRatioF())
-        got = self.thumbs.get((r.path, r.page, px))
-        if got is not None:
-            self.preview.set_image(got)
-        terms = self._query.terms() if self._query else []
-        self.runner.submit(
-            "details",
-            self.backend.details,
-            r,
-            latest_only=True,
-            on_done=lambda d: self.preview.set_details(d, terms),
-        )
-
-    def _thumbnail_ready(self, key: tuple) -> None:
-        path, page, size = key
-        r = self.preview.result
-        if r is not None and (r.path, r.page) == (path, page) and size > self.model.thumb_px:
-            self.preview.set_image(self.thumbs.get(key))
-        if size == CHIP_PX and path == self.search.image:
-            got = self.thumbs.get(key)
-            self.search.chip.set_pixmap(got if isinstance(got, QPixmap) else None)
-
-    def toggle_preview(self) -> None:
-        show = not self.preview.isVisible()
-        self.preview.setVisible(show)
-        r = self.current_result()
-        if show and r is not None:
-            self._show_preview(r)
-
-    def thumb_state(self, row: int) -> str:
-        got = self.thumbs.get(self.model.thumb_key(self.model.rows[row]))
-        return "loading" if got is None else ("broken" if got == BROKEN else "ready")
-
-    # ------------------------------------------------------------------ actions
-
-    def open_current(self) -> None:
-        for r in self.selected_results()[:10]:
-            if not actions.open_result(r):
-                self.status.say(f"No application could open {r.path}")
-
-    def reveal_current(self) -> None:
-        r = self.current_result()
-        if r is None:
-            return
-        self.runner.submit(
-            "io",
-            actions.run_reveal,
-            r.path,
-            on_done=lambda ok: ok or actions.open_folder(r.path),
-        )
-
-    def copy_path(self) -> None:
-        paths = [r.path for r in self.selected_results()]
-        if paths:
-            actions.copy_paths(paths)
-            self.status.say("Copied " + (paths[0] if len(paths) == 1 else f"{len(paths)} paths"))
-
-    def copy_image(self) -> None:
-        r = self.current_result()
-        if r is None:
-            return
-
-        def load() -> QImage | None:
-            return actions.load_image(
-                r.path, r.page, lambda: self.backend.thumbnail(r.path, r.page, 2048)
-            )
-
-        def done(img: QImage | None) -> None:
-            if img is None:
-                self.status.say(f"Cannot read an image from {r.name}")
-            else:
-                actions.copy_image(img, r.path)
-                self.status.say(f"Copied the image of {r.name}")
-
-        self.runner.submit("io", load, on_done=done)
-
-    def find_similar(self) -> None:
-        r = self.current_result()
-        if r is None:
-            return
-        self.search.edit.blockSignals(True)
-        self.search.edit.clear()
-        self.search.edit.blockSignals(False)
-        self.set_query_image(r.path, similar=True)
-
-    def _context_menu(self, pos) -> None:
-        ix = self.view.indexAt(pos)
-        if not ix.isValid():
-            return
-        if not self.view.selectionModel().isSelected(ix):
-            self.view.setCurrentIndex(ix)
-        menu = QMenu(self.view)
-        menu.addAction("Open", self.open_current).setShortcut(QKeySequence("Return"))
-        menu.addAction("Show in folder", self.reveal_current)
-        menu.addSeparator()
-        menu.addAction("Copy path", self.copy_path)
-        menu.addAction("Copy image", self.copy_image)
-        menu.addSeparator()
-        menu.addAction(self.act_similar)
-        self.context_menu = menu
-        menu.popup(self.view.viewport().mapToGlobal(pos))

@@ -70,12 +70,12 @@ class ResultsModel(QAbstractListModel):
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def thumb_key(self, r: Result) -> ThumbKey:
-        return (r.path, r.page, self.thumb_px)
+        return (r.path, r.part, self.thumb_px)
 
     def _reindex(self) -> None:
         self._by_thumb = {}
         for i, r in enumerate(self._rows):
-            self._by_thumb.setdefault((r.path, r.page), []).append(i)
+            self._by_thumb.setdefault((r.path, r.part), []).append(i)
 
     def _thumbnail_ready(self, key: ThumbKey) -> None:
         for row in self._by_thumb.get((key[0], key[1]), ()):

@@ -35,6 +35,7 @@ RERANK_CHOICES = [
 class SettingsValues:
     folders: list[str]
     new_folders: list[str]
+    removed_folders: list[str]
     exclude: list[str]
     model: str | None  # None: unchanged; "": the default
     rerank: str  # auto | on | off
@@ -124,6 +125,7 @@ class SettingsDialog(QDialog):
         return SettingsValues(
             folders=folders,
             new_folders=[f for f in folders if f not in self._initial_folders],
+            removed_folders=[f for f in self._initial_folders if f not in folders],
             exclude=[ln.strip() for ln in self.exclude.toPlainText().splitlines() if ln.strip()],
             model=None
             if not ident or ident == self._initial_model

@@ -116,6 +116,31 @@ def extract_video(path: Path, opts: Options) -> Extracted:
     return Extracted("video", items, meta, note=note)
 
 
+def frame_at(path: Path, time_s: float, side: int) -> Image.Image:
+    """The frame shown at ``time_s`` seconds (for thumbnails and previews), longer side <= side.
+
+    Raises ExtractionError when the frame cannot be read (no FFmpeg, a damaged file).
+    """
+    reason = video_support()
+    if reason is not None:
+        raise ExtractionError(f"video frames cannot be read: {reason}")
+    from torchcodec.decoders import VideoDecoder
+
+    try:
+        decoder = VideoDecoder(str(path), seek_mode="approximate", dimension_order="NHWC")
+        md = decoder.metadata
+        if int(md.width or 0) * int(md.height or 0) > MAX_PIXELS:
+            raise ExtractionError("video frames too large to decode safely")
+        end = float(md.duration_seconds or 0.0)
+        t = min(max(0.0, time_s), max(0.0, end - 1e-3)) if end else max(0.0, time_s)
+        frame = decoder.get_frame_played_at(t)
+    except (RuntimeError, IndexError, ValueError) as exc:
+        raise ExtractionError(f"cannot read the frame at {time_s:.1f}s: {_first_line(exc)}") from exc
+    img = Image.fromarray(frame.data.numpy())
+    img.thumbnail((side, side), Image.Resampling.LANCZOS)
+    return img
+
+
 def _fit(img: Image.Image, side: int) -> Image.Image:
     short = min(img.size)
     if short <= 2 * side:

@@ -56,9 +56,9 @@ def test_first_run_chooses_folders_and_indexing_starts(qtbot, tmp_path, library:
     assert dlg.chosen() == [str(folder)]
     progress_seen = []
     dlg.start_btn.click()
-    qtbot.waitUntil(lambda: win.job is not None, timeout=10_000)
     qtbot.waitUntil(
-        lambda: progress_seen.append(win.status.progress.isVisible()) or win.job is None,
+        lambda: progress_seen.append(win.status.progress.isVisible())
+        or (win.progress.passes >= 1 and not win.progress.busy),
         timeout=60_000,
     )
     assert any(progress_seen)

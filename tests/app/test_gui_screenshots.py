@@ -13,7 +13,14 @@ from PIL import Image
 
 from tests.conftest import REPO
 
-SHOTS = ["empty.png", "results.png", "preview.png", "image-query.png", "settings.png"]
+SHOTS = [
+    "empty.png",
+    "results.png",
+    "preview.png",
+    "image-query.png",
+    "settings.png",
+    "similar-handoff.png",
+]
 
 
 @pytest.mark.skipif(

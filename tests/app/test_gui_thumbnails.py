@@ -6,6 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from scry.indexer.thumbnails import cache_dir, page_text, render, thumbnail
@@ -74,3 +75,26 @@ def test_broken_files_yield_none_and_are_not_retried(tmp_path: Path) -> None:
     assert any(cache.rglob("*.fail"))
     assert thumbnail(tmp_path / "missing.jpg", size=96, cache=cache) is None
     assert thumbnail(folder / "images" / "broken.png", size=96, cache=None) is None
+
+
+@pytest.mark.skipif(
+    __import__("scry.indexer.extract.video", fromlist=["x"]).video_support() is not None,
+    reason="video decoding unavailable here (scripts/setup installs ffmpeg)",
+)
+def test_video_frames_show_the_frame_at_their_time(tmp_path: Path) -> None:
+    """A video hit at 0:01 shows red, one at 0:04 shows blue: the frame that matched."""
+    from tests.indexer.test_extract_video import make_video
+
+    clip = make_video(tmp_path / "clip.mp4")  # red 0-1.5 s, green 1.5-3 s, blue 3-4.5 s
+    cache = tmp_path / "cache"
+    red = thumbnail(clip, time_s=0.7, size=64, cache=cache)
+    blue = thumbnail(clip, time_s=3.7, size=64, cache=cache)
+    assert red and blue and red != blue
+    with Image.open(red) as a, Image.open(blue) as b:
+        ra, _ga, ba = a.convert("RGB").resize((1, 1)).getpixel((0, 0))
+        rb, _gb, bb = b.convert("RGB").resize((1, 1)).getpixel((0, 0))
+    assert ra > 150 > ba and bb > 150 > rb
+    assert thumbnail(clip, size=64, cache=cache)  # no time: a frame from inside the clip
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypmp42 not really a video")
+    assert thumbnail(broken, time_s=1.0, size=64, cache=cache) is None
