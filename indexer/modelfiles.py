@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
+from typing import Any
 
 from .errors import ModelUnavailable
 from .registry import lookup
@@ -33,6 +35,53 @@ _IGNORE_ALWAYS = [
     "*.tflite",
     "*.mlmodel",
 ]
+
+
+_DOWNLOADS: dict[str, dict[str, Any]] = {}
+_DOWNLOADS_LOCK = threading.Lock()
+
+
+def active_downloads() -> dict[str, dict[str, Any]]:
+    """Model downloads in progress: ``{name: {"done": n, "total": m, "unit": "file"}}``.
+
+    The window and the tray poll this to show a progress bar while a model downloads."""
+    with _DOWNLOADS_LOCK:
+        return {k: dict(v) for k, v in _DOWNLOADS.items()}
+
+
+def _progress_class(name: str) -> type:
+    """A tqdm class for ``snapshot_download`` that also records its progress for pollers."""
+    from tqdm.auto import tqdm
+
+    class Reporting(tqdm):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._publish()
+
+        def update(self, n: float | None = 1) -> bool | None:
+            out = super().update(n)
+            self._publish()
+            return out
+
+        def _publish(self) -> None:
+            with _DOWNLOADS_LOCK:
+                _DOWNLOADS[name] = {
+                    "done": int(self.n),
+                    "total": int(self.total or 0),
+                    "unit": "file" if self.unit == "it" else self.unit,
+                }
+
+    return Reporting
+
+
+def _download(name: str, **kwargs: Any) -> str:
+    from huggingface_hub import snapshot_download
+
+    try:
+        return snapshot_download(name, tqdm_class=_progress_class(name), **kwargs)
+    finally:
+        with _DOWNLOADS_LOCK:
+            _DOWNLOADS.pop(name, None)
 
 
 def pinned_revision(name: str) -> str | None:
@@ -123,7 +172,7 @@ def resolve_model_files(
         files = HfApi().list_repo_files(name, revision=revision)
         if any(f.endswith(".safetensors") and not f.startswith("open_clip") for f in files):
             ignore += ["*.bin", "*.pt", "*.pth"]
-        return Path(snapshot_download(name, revision=revision, ignore_patterns=ignore))
+        return Path(_download(name, revision=revision, ignore_patterns=ignore))
     except Exception as exc:
         raise _unavailable(
             name, f"downloading it failed ({type(exc).__name__}: {_short(exc)})", role

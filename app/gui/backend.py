@@ -226,7 +226,7 @@ class Backend:
         """Re-embed everything with ``model`` in the background; the current index keeps answering
         until the new one is complete (see ``IndexService.switch_model``)."""
         self._model = model or None
-        self.service.switch_model(model or DEFAULT_MODEL)
+        self.service.switch_model(model or _default_model())
 
     def cancel_switch(self) -> None:
         self.service.cancel_switch(timeout=0.5)
@@ -373,10 +373,10 @@ class Backend:
 
     def index_progress(self) -> IndexProgress:
         """The indexing state right now (cheap; called by a timer on the UI thread)."""
+        from scry.indexer.modelfiles import active_downloads
+
         svc = self._service
-        if svc is None:
-            return IndexProgress()
-        return progress_of(svc.status())
+        return progress_of(svc.status() if svc is not None else None, active_downloads())
 
     def pause(self) -> None:
         self.service.pause()
@@ -413,7 +413,7 @@ class Backend:
         ``model`` None leaves the model as it is; "" goes back to the default.
         """
         s = self.settings()
-        before = s.model or DEFAULT_MODEL
+        before = s.model or self.model_name or _default_model()
         if model is not None:
             s.model = model or None
         s.exclude = exclude
@@ -435,7 +435,7 @@ class Backend:
             if _HAS_THREADS_FIELD:
                 live.threads = s.threads
         _apply_threads(s)
-        return model is not None and (s.model or DEFAULT_MODEL) != before
+        return model is not None and (s.model or _default_model()) != before
 
     # -- query images (pasted, dropped raw data, downloaded)
 
@@ -482,6 +482,12 @@ def _result(h: Any) -> Result:
         similarity=getattr(h, "similarity", None),
         sources=tuple(getattr(h, "sources", ()) or ()),
     )
+
+
+def _default_model() -> str:
+    from scry.indexer.hardware import default_models
+
+    return default_models()[0] or DEFAULT_MODEL
 
 
 def _threads_of(s: Settings) -> int:

@@ -71,7 +71,7 @@ class FolderList(QWidget):
         item = QListWidgetItem(path + (f"  —  {note}" if note else ""))
         item.setData(Qt.ItemDataRole.UserRole, path)
         item.setToolTip(path)
-        flags = Qt.ItemFlag.ItemIsEnabled
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         if self._checkable and not locked:
             flags |= Qt.ItemFlag.ItemIsUserCheckable
         item.setFlags(flags)

@@ -29,18 +29,27 @@ class IndexProgress:
     passes: int = 0
     last_report: dict[str, Any] | None = None
     switch: dict[str, Any] | None = None
+    #: A model download in progress: {"model", "done", "total", "unit"} (unit: file or B).
+    download: dict[str, Any] | None = None
 
     @property
     def busy(self) -> bool:
-        return self.state == "indexing" or self.switching
+        return self.state == "indexing" or self.switching or self.download is not None
 
     @property
     def switching(self) -> bool:
         return bool(self.switch and self.switch.get("state") == "running")
 
 
-def progress_of(st: Any) -> IndexProgress:
-    """An :class:`IndexProgress` from the service's ``ServiceStatus`` snapshot."""
+def progress_of(st: Any, downloads: dict[str, dict[str, Any]] | None = None) -> IndexProgress:
+    """An :class:`IndexProgress` from the service's ``ServiceStatus`` snapshot (None: the
+    service has not started) and the model downloads in progress."""
+    download = None
+    if downloads:
+        name, d = next(iter(downloads.items()))
+        download = {"model": name, **d}
+    if st is None:
+        return IndexProgress(phase="downloading" if download else "idle", download=download)
     total = st.done + st.queued
     phase = "idle"
     if st.state == "indexing":
@@ -48,6 +57,8 @@ def progress_of(st: Any) -> IndexProgress:
     sw = dict(st.switch) if st.switch else None
     if sw and sw.get("state") == "running" and st.state != "indexing":
         phase = "switching"
+    if download is not None and st.state != "indexing":
+        phase = "downloading"
     return IndexProgress(
         state=st.state,
         phase=phase,
@@ -63,6 +74,7 @@ def progress_of(st: Any) -> IndexProgress:
         passes=st.passes,
         last_report=st.last_report,
         switch=sw,
+        download=download,
     )
 
 
@@ -81,6 +93,9 @@ def describe(p: IndexProgress, errors: int = 0) -> str:
         line = "Not indexing"
     else:
         line = "Up to date"
+    if p.download:
+        d = p.download
+        line += f"; downloading {d['model']} ({amount(d)})"
     if p.switching and p.switch:
         sw = p.switch
         line += (
@@ -92,6 +107,14 @@ def describe(p: IndexProgress, errors: int = 0) -> str:
     if errors:
         line += f"; {errors:,} unreadable file{'s' if errors != 1 else ''}"
     return line
+
+
+def amount(d: dict[str, Any]) -> str:
+    """How far a download is, in words: "3 of 7 files", "120 of 350 MB"."""
+    done, total = int(d.get("done") or 0), int(d.get("total") or 0)
+    if d.get("unit") == "B":
+        return f"{done / 1e6:,.0f} of {total / 1e6:,.0f} MB" if total else f"{done / 1e6:,.0f} MB"
+    return f"{done} of {total} files" if total else f"{done} files"
 
 
 def duration(s: float) -> str:

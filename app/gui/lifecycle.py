@@ -40,6 +40,7 @@ class Lifecycle:
     def start(self) -> None:
         """Open the index and load the model in the background (call once, after show())."""
         self.status.say("Opening the index…")
+        self._poll.start()  # model downloads, then the indexing service
         self.runner.submit(
             "engine", self.backend.open, on_done=self._opened, on_error=self._open_failed
         )
@@ -232,13 +233,14 @@ class Lifecycle:
 
     def open_settings(self) -> None:
         s = self.backend.settings()
-        from scry.indexer.config import DEFAULT_MODEL
+        from scry.indexer.hardware import default_models
 
+        default = default_models()[0]
         dlg = SettingsDialog(
             folders=[r["path"] for r in self.status_info.get("roots", [])],
             exclude=list(s.exclude),
-            model=self.backend.model_name or s.model or DEFAULT_MODEL,
-            default_model=DEFAULT_MODEL,
+            model=self.backend.model_name or s.model or default,
+            default_model=default,
             rerank=self.backend.rerank_mode(s),
             threads=self.backend.cpu_threads(s),
             parent=self,

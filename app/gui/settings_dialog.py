@@ -18,11 +18,30 @@ from .qt import (
     QWidget,
 )
 
-MODELS = [
-    ("laion/CLIP-ViT-B-32-laion2B-s34B-b79K", "CLIP ViT-B/32 LAION (default, photos + text)"),
-    ("openai/clip-vit-base-patch32", "OpenAI CLIP ViT-B/32 (photos + text)"),
-    ("google/siglip2-base-patch16-224", "SigLIP 2 base (better, ~4x slower)"),
-]
+
+def model_choices(default_model: str) -> list[tuple[str, str]]:
+    """(id, label) of every embedder in the registry, the ones this computer runs well first."""
+    from scry.indexer.hardware import detected, fits
+    from scry.indexer.registry import entries
+
+    info = detected()
+    out: list[tuple[int, str, str]] = []
+    for e in entries("embed"):
+        ok, why = fits(e, info)
+        label = (e.summary or e.id).split(":")[0].strip()
+        if len(label) > 52:
+            label = label[:51].rstrip() + "…"
+        tags = []
+        if e.id == default_model:
+            tags.append("default")
+        if not e.license.commercial_use:
+            tags.append("non-commercial")
+        if not ok:
+            tags.append(why)
+        label = f"{e.id} — {label}" + (f" ({', '.join(tags)})" if tags else "")
+        out.append((0 if e.id == default_model else 1 if ok else 2, e.id, label))
+    return [(ident, label) for _rank, ident, label in sorted(out, key=lambda t: t[0])]
+
 
 RERANK_CHOICES = [
     ("Automatic (when this computer is fast enough)", "auto"),
@@ -76,7 +95,7 @@ class SettingsDialog(QDialog):
 
         self.model = QComboBox()
         self.model.setEditable(True)
-        for ident, label in MODELS:
+        for ident, label in model_choices(default_model):
             self.model.addItem(label, ident)
         i = self.model.findData(model)
         if i < 0:

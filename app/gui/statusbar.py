@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .indexjob import IndexProgress, duration
+from .indexjob import IndexProgress, amount, duration
 from .qt import QLabel, QProgressBar, QPushButton, QSizePolicy, QStatusBar, QWidget, Signal
 
 
@@ -43,6 +43,14 @@ class StatusBar(QStatusBar):
     def show_progress(self, p: IndexProgress) -> None:
         self.progress.show()
         self.stop_btn.show()
+        if p.phase == "downloading" and p.download:
+            d = p.download
+            total, done = int(d.get("total") or 0), int(d.get("done") or 0)
+            self.progress.setRange(0, max(total, 0))
+            self.progress.setValue(done)
+            self.progress.setFormat(amount(d))
+            self.say(f"Downloading the model {d['model']} (first use)…")
+            return
         if p.phase == "switching" and p.switch:
             sw = p.switch
             total, done = int(sw.get("total") or 0), int(sw.get("done") or 0)

@@ -141,9 +141,7 @@ def test_a_second_launch_hands_find_similar_to_the_running_window(
     """What the file manager's "Find similar with scry" runs reaches the running window."""
     from scry.app.gui.app import request_of, start_instance
 
-    win = start_instance(
-        private_library.home, request_of(), model=str(private_library.model)
-    )
+    win = start_instance(private_library.home, request_of(), model=str(private_library.model))
     qtbot.addWidget(win)
     try:
         qtbot.waitUntil(lambda: win.model_state == "ready", timeout=30_000)
@@ -295,3 +293,32 @@ def test_a_pdf_hit_opens_at_its_page(qtbot, tmp_path, monkeypatch) -> None:
     assert log.read_text().split() == ["--page-index=3", str(pdf)]
     photo = Result(path=str(tmp_path / "a.jpg"), kind="image", locator={}, score=1.0)
     assert actions.open_command(photo) is None  # everything else: the default application
+
+
+# ---------------------------------------------------------------------------- model downloads
+
+
+def test_a_model_download_shows_its_progress(qtbot, window) -> None:
+    """While a model downloads (first use, or a new model chosen in settings) the status bar
+    and the tray's tooltip say how far it is."""
+    import io
+
+    from scry.indexer import modelfiles
+
+    bar_cls = modelfiles._progress_class("org/big-model")  # what snapshot_download is given
+    bar = bar_cls(total=7, file=io.StringIO(), desc="Fetching 7 files")
+    try:
+        bar.update(3)
+        assert modelfiles.active_downloads()["org/big-model"] == {
+            "done": 3,
+            "total": 7,
+            "unit": "file",
+        }
+        qtbot.waitUntil(lambda: window.progress.download is not None, timeout=5000)
+        assert "Downloading the model org/big-model" in window.status.message.text()
+        assert window.status.progress.format() == "3 of 7 files"
+        assert "downloading org/big-model (3 of 7 files)" in describe(window.progress)
+    finally:
+        bar.close()
+        modelfiles._DOWNLOADS.pop("org/big-model", None)
+    qtbot.waitUntil(lambda: window.progress.download is None, timeout=5000)

@@ -57,8 +57,10 @@ def test_first_run_chooses_folders_and_indexing_starts(qtbot, tmp_path, library:
     progress_seen = []
     dlg.start_btn.click()
     qtbot.waitUntil(
-        lambda: progress_seen.append(win.status.progress.isVisible())
-        or (win.progress.passes >= 1 and not win.progress.busy),
+        lambda: (
+            progress_seen.append(win.status.progress.isVisible())
+            or (win.progress.passes >= 1 and not win.progress.busy)
+        ),
         timeout=60_000,
     )
     assert any(progress_seen)
@@ -153,3 +155,30 @@ def test_the_qt_binding_does_not_leak_references_when_signals_fire(qtbot) -> Non
     for _ in range(500):
         src.fired.emit()
     assert sys.getrefcount(True) >= before - 5
+
+
+def test_removing_a_folder_in_settings_forgets_it_and_keeps_the_files(
+    qtbot, private_library: Library
+) -> None:
+    win = open_window(qtbot, private_library)
+    try:
+        assert search_and_wait(qtbot, win, "beach")
+        on_disk = sorted(p.name for p in private_library.root.rglob("*"))
+        win.open_settings()
+        dlg = win.settings_dialog
+        assert not dlg.folders.remove_btn.isEnabled()
+        dlg.folders.list.setCurrentRow(0)
+        assert dlg.folders.remove_btn.isEnabled()
+        dlg.folders.remove_btn.click()
+        assert dlg.folders.checked() == []
+        dlg.accept()
+        qtbot.waitUntil(lambda: "files forgotten" in win.status.message.text(), timeout=30_000)
+        qtbot.waitUntil(lambda: not win.status_info.get("roots"), timeout=10_000)
+        assert win.status_info.get("files") == 0
+        assert win.backend.service.roots() == []
+        assert sorted(p.name for p in private_library.root.rglob("*")) == on_disk  # untouched
+        with qtbot.waitSignal(win.results_shown, timeout=20_000):
+            win.search.edit.setText("sunset")
+        assert win.model.rowCount() == 0
+    finally:
+        win.close()
