@@ -437,6 +437,25 @@ class Backend:
         _apply_threads(s)
         return model is not None and (s.model or _default_model()) != before
 
+    def autostart(self) -> bool:
+        """Whether scry starts (in the tray) at login."""
+        from scry.app.integrate import autostart_enabled
+
+        try:
+            return autostart_enabled()
+        except Exception as exc:  # an unreadable entry: show it as off
+            log.debug("Cannot tell the autostart state: %s", exc)
+            return False
+
+    def set_autostart(self, on: bool) -> None:
+        """Write or remove the login entry, and remember the choice in the settings."""
+        from scry.app.integrate import set_autostart
+
+        set_autostart(on)
+        s = self.settings()
+        s.autostart = on
+        s.save(self.home)
+
     # -- query images (pasted, dropped raw data, downloaded)
 
     def query_image_dir(self) -> Path:

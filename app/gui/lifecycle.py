@@ -243,6 +243,7 @@ class Lifecycle:
             default_model=default,
             rerank=self.backend.rerank_mode(s),
             threads=self.backend.cpu_threads(s),
+            autostart=self.backend.autostart(),
             parent=self,
         )
         self.settings_dialog = dlg
@@ -254,6 +255,13 @@ class Lifecycle:
         changed = self.backend.save_settings(
             model=v.model, exclude=v.exclude, rerank=v.rerank, threads=v.threads
         )
+        if v.autostart != dlg.initial_autostart:
+            self.runner.submit(
+                "io",
+                self.backend.set_autostart,
+                v.autostart,
+                on_error=lambda e: self.status.say(f"Cannot change the login startup: {e}"),
+            )
         for folder in v.removed_folders:
             self.runner.submit(
                 "io",

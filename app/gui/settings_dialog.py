@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from .folders import FolderList
 from .qt import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -59,6 +60,7 @@ class SettingsValues:
     model: str | None  # None: unchanged; "": the default
     rerank: str  # auto | on | off
     threads: int
+    autostart: bool = False
 
 
 class SettingsDialog(QDialog):
@@ -71,6 +73,7 @@ class SettingsDialog(QDialog):
         default_model: str,
         rerank: str,
         threads: int,
+        autostart: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -128,6 +131,14 @@ class SettingsDialog(QDialog):
         self.threads.setSuffix(" threads")
         form.addRow("CPU use:", self.threads)
 
+        self.autostart = QCheckBox("Start scry in the system tray when I log in")
+        self.autostart.setChecked(autostart)
+        self.initial_autostart = autostart
+        self.autostart.setToolTip(
+            "scry then follows your folders from the start of the session (scry --background)"
+        )
+        form.addRow("Startup:", self.autostart)
+
         lay.addLayout(form)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -151,4 +162,5 @@ class SettingsDialog(QDialog):
             else ("" if ident == self._default_model else ident),
             rerank=self.rerank.currentData(),
             threads=self.threads.value(),
+            autostart=self.autostart.isChecked(),
         )

@@ -182,3 +182,30 @@ def test_removing_a_folder_in_settings_forgets_it_and_keeps_the_files(
         assert win.model.rowCount() == 0
     finally:
         win.close()
+
+
+def test_settings_turn_login_startup_on_and_off(
+    qtbot, private_library: Library, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    entry = tmp_path / "config" / "autostart" / "scry.desktop"
+    win = open_window(qtbot, private_library)
+    try:
+        for on in (True, False):
+            win.open_settings()
+            dlg = win.settings_dialog
+            assert dlg.autostart.isChecked() is (not on)
+            dlg.autostart.setChecked(on)
+            dlg.accept()
+            qtbot.waitUntil(lambda on=on: entry.exists() is on, timeout=10_000)
+            if on:
+                assert "--background" in entry.read_text()
+            qtbot.waitUntil(
+                lambda on=on: (
+                    json.loads((private_library.home / "settings.json").read_text())["autostart"]
+                    is on
+                ),
+                timeout=10_000,
+            )
+    finally:
+        win.close()
