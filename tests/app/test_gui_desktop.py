@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from scry.app.gui import instance
 from scry.app.gui.indexjob import IndexProgress, describe
 from scry.app.gui.instance import BadRequest, InstanceServer, parse_request, server_name
 from tests.app.conftest import Library, open_window, search_and_wait

@@ -25,6 +25,12 @@ pytestmark = pytest.mark.skipif(
     reason="needs Xvfb and trayer (scripts/setup installs them for the tests)",
 )
 
+XVFB = ["Xvfb", "-nolisten", "tcp"]
+TRAYER = [
+    *("trayer", "--edge", "top", "--align", "right", "--width", "10", "--height", "32"),
+    *("--SetDockType", "true", "--transparent", "false", "--tint", "0x333333"),
+]
+
 GRAB = """
 import sys
 from PySide6.QtWidgets import QApplication
@@ -37,8 +43,7 @@ app.primaryScreen().grabWindow(0).save(sys.argv[1])
 def display():
     r, w = os.pipe()
     xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(w), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24"]
-        + ["-nolisten", "tcp"],
+        [*XVFB, "-displayfd", str(w), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24"],
         pass_fds=(w,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -49,8 +54,7 @@ def display():
     env = {**os.environ, "DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb"}
     env.pop("WAYLAND_DISPLAY", None)
     tray = subprocess.Popen(
-        ["trayer", "--edge", "top", "--align", "right", "--width", "10", "--height", "32"]
-        + ["--SetDockType", "true", "--transparent", "false", "--tint", "0x333333"],
+        TRAYER,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
