@@ -115,11 +115,18 @@ def test_a_stale_socket_from_a_crashed_instance_is_replaced(qtbot, tmp_path) -> 
         srv.close()
 
 
-def _launch(args: list[str], home: Path, qtbot=None) -> subprocess.CompletedProcess:
-    """Run ``scry ARGS`` as a new process; with ``qtbot`` this process's event loop keeps
-    turning meanwhile (the running instance lives here and must answer)."""
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "SCRY_HOME": str(home)}
-    cmd = [sys.executable, "-m", "scry.app", *args]
+def _launch(
+    args: list[str],
+    home: Path,
+    qtbot=None,
+    *,
+    cmd: list[str] | None = None,
+    env: dict | None = None,
+) -> subprocess.CompletedProcess:
+    """Run ``scry ARGS`` (or ``cmd``) as a new process; with ``qtbot`` this process's event loop
+    keeps turning meanwhile (the running instance lives here and must answer)."""
+    env = {**os.environ, **(env or {}), "QT_QPA_PLATFORM": "offscreen", "SCRY_HOME": str(home)}
+    cmd = cmd or [sys.executable, "-m", "scry.app", *args]
     if qtbot is None:
         return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
     proc = subprocess.Popen(
@@ -134,11 +141,21 @@ def _launch(args: list[str], home: Path, qtbot=None) -> subprocess.CompletedProc
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Nautilus script")
 def test_a_second_launch_hands_find_similar_to_the_running_window(
-    qtbot, private_library: Library
+    qtbot, private_library: Library, tmp_path, monkeypatch
 ) -> None:
-    """What the file manager's "Find similar with scry" runs reaches the running window."""
+    """The file manager's "Find similar with scry" (the Nautilus script that `scry integrate
+    install` writes, run as Nautilus runs it) reaches the running window."""
+    from scry.app import integrate
     from scry.app.gui.app import request_of, start_instance
+
+    xdg = {"XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    for k, v in xdg.items():
+        monkeypatch.setenv(k, v)
+    integrate.install()
+    script = tmp_path / "data" / "nautilus" / "scripts" / "Find similar with scry"
+    assert os.access(script, os.X_OK)
 
     win = start_instance(private_library.home, request_of(), model=str(private_library.model))
     qtbot.addWidget(win)
@@ -147,7 +164,7 @@ def test_a_second_launch_hands_find_similar_to_the_running_window(
         win.hide()  # as if closed to the tray
         target = private_library.root / "red car.png"
         with qtbot.waitSignal(win.results_shown, timeout=60_000):
-            proc = _launch(["similar", "--window", str(target)], private_library.home, qtbot)
+            proc = _launch([], private_library.home, qtbot, cmd=[str(script), str(target)], env=xdg)
             assert proc.returncode == 0, proc.stderr
         assert win.isVisible()  # raised
         assert win.search.image == str(target) and win.search.similar
