@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -27,25 +28,57 @@ from . import store
 from .calibration import Calibration
 from .catalog import Catalog
 from .config import DEFAULT_MODEL, Settings, data_home
-from .errors import ModelUnavailable
+from .errors import BadInput, CatalogError, ModelUnavailable
 from .extract import extractor_for, locator
 from .indexing import Indexer, IndexReport, Progress
-from .models import Embedder, resolve_model_files
+from .models import Embedder, indexed_model, merged_processor_kwargs, resolve_model_files
 from .rerank import DEFAULT_RERANKER, Reranker, RerankRunner, default_depth
-from .schema import Embedded, File, Item, Vector
+from .schema import Embedded, File, Item, Model, Vector
 from .search import Hit, Searcher, SearchOptions, SearchResult
 from .vectors import VectorStore
 
 log = logging.getLogger(__name__)
 
 
-def choose_model(explicit: str | None, settings: Settings) -> str:
-    """The model to use: --model, then SCRY_MODEL, then the settings, then the default."""
+def data_folder_error(exc: OSError, home: Path) -> CatalogError | None:
+    """A full disk or an unwritable data folder, as a sentence naming the fix; None otherwise."""
+    where = Path(exc.filename) if isinstance(exc.filename, str) else None
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return CatalogError(
+            f"The disk holding the data folder {home} is full. Free some space and run the "
+            "command again; nothing indexed so far was lost."
+        )
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) and (
+        where is None or where.is_relative_to(home)
+    ):
+        return CatalogError(
+            f"The data folder {home} cannot be written ({exc.strerror}). Give your user write "
+            "access to it, or set SCRY_HOME to a writable folder."
+        )
+    return None
+
+
+def choose_model(explicit: str | None, settings: Settings, home: Path | None = None) -> str:
+    """The model to use: --model, then SCRY_MODEL, then the settings, then the default.
+
+    The default is the model the index at ``home`` was built with, else the hardware's choice
+    (:func:`.hardware.default_models`: Qwen3-VL on a big enough CUDA GPU, CLIP elsewhere).
+    """
     for candidate in (explicit, os.environ.get("SCRY_MODEL"), settings.model):
         if candidate:
             local = Path(candidate).expanduser()
             return str(local.resolve()) if local.is_dir() else candidate
-    return DEFAULT_MODEL
+    from .hardware import default_models
+
+    return (indexed_model(home) if home else None) or default_models()[0] or DEFAULT_MODEL
+
+
+def _default_reranker(embedder: str) -> str:
+    """The hardware's reranker, unless the embedder stayed on the CPU default (then its pair)."""
+    from .hardware import default_models
+
+    emb, rer = default_models()
+    return rer if embedder == emb else DEFAULT_RERANKER
 
 
 class Engine:
@@ -59,7 +92,7 @@ class Engine:
     ) -> None:
         self.home = home or data_home()
         self.settings = settings or Settings.load(self.home)
-        self.model_name = choose_model(model, self.settings)
+        self.model_name = choose_model(model, self.settings, self.home)
         self._download = download
         self._catalog: Catalog | None = None
         self.embedder: Embedder | None = None
@@ -95,6 +128,10 @@ class Engine:
                 device=self.settings.device,
                 batch_size=self.settings.batch_size,
                 download=self._download,
+                processor_kwargs=merged_processor_kwargs(self.settings),
+                precision=self.settings.precision,
+                backend=self.settings.backend,
+                home=self.home,
             )
             try:
                 info = emb.info()
@@ -139,8 +176,13 @@ class Engine:
         *,
         progress: Callable[[Progress], None] | None = None,
         cancel: threading.Event | None = None,
+        scopes: dict[str, list[str]] | None = None,
     ) -> IndexReport:
-        """Index ``folders`` (added as roots), or every known root when none are given."""
+        """Index ``folders`` (added as roots), or every known root when none are given.
+
+        ``scopes`` maps a root to the paths in it that changed (files or folders): only those
+        are looked at, which is what the watcher asks for. Roots not in it are walked whole.
+        """
         self.load_model()
         if not folders:
             with self.catalog.session() as s:
@@ -155,7 +197,13 @@ class Engine:
             progress=progress,
             cancel=cancel,
         )
-        report = indexer.run([Path(f) for f in folders])
+        try:
+            report = indexer.run([Path(f) for f in folders], scopes)
+        except OSError as exc:
+            err = data_folder_error(exc, self.home)
+            if err is None:
+                raise
+            raise err from exc
         report.keyword_only = self.model_error
         return report
 
@@ -198,7 +246,11 @@ class Engine:
         """The reranker, loaded once; in auto mode only from the cache (never a download)."""
         with self._lock:
             if self._reranker is None:
-                name = os.environ.get("SCRY_RERANKER") or self.settings.reranker or DEFAULT_RERANKER
+                name = (
+                    os.environ.get("SCRY_RERANKER")
+                    or self.settings.reranker
+                    or _default_reranker(self.model_name)
+                )
                 download = self._download and (explicit or self.settings.rerank == "on")
                 self._reranker = Reranker(name, device=self.settings.device, download=download)
             try:
@@ -398,10 +450,47 @@ class Engine:
             return "not inside an indexed folder (scry index FOLDER adds one)"
         return "not indexed yet, or excluded by a pattern or hidden-folder rule (run scry index)"
 
+    def remove_root(self, path: str | Path) -> int:
+        """Forget an indexed folder: its files, items, text and vectors (marked deleted in every
+        model's vector index). Nothing on disk is touched. Returns how many files were removed.
+        """
+        p = Path(path).expanduser()
+        keys = {str(p), str(p.absolute()), str(p.resolve())}
+        with self._lock, self.catalog.session() as s:
+            root = next((r for r in store.roots(s) if r.path in keys), None)
+            if root is None:
+                raise BadInput(f"{path} is not an indexed folder (scry status lists them).")
+            root_id, models = root.id, [(m.id, m.dimension) for m in s.scalars(select(Model))]
+        with self._lock:
+            # Other models' indexes are loaded first, so removing labels keeps them in step
+            # with the catalog instead of forcing a rebuild when they are next opened.
+            stores = [
+                VectorStore(self.home, self.catalog, mid, dim).open()
+                for mid, dim in models
+                if (self.vectors is None or mid != self.vectors.model_id)
+                and any((self.home / "vectors").glob(f"model{mid}-*.hnsw"))
+            ]
+            if self.vectors is not None:
+                stores.append(self.vectors)
+            with self.catalog.session(write=True) as s:
+                files, removed = store.delete_root(s, root_id)
+            for vs in stores:
+                labels: dict[str, list[int]] = {}
+                for model_id, modality, label in removed:
+                    if model_id == vs.model_id:
+                        labels.setdefault(modality, []).append(label)
+                vs.remove(labels)
+                vs.save()
+        log.info("Forgot %s: %d files", path, files)
+        return files
+
     def close(self) -> None:
         with self._lock:
             if self.vectors is not None:
-                self.vectors.save()
+                try:
+                    self.vectors.save()
+                except OSError as exc:  # the catalog holds every vector: rebuilt on next open
+                    log.warning("Could not save the vector index: %s", exc)
             if self._catalog is not None:
                 self._catalog.close()
                 self._catalog = None

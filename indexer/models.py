@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -110,8 +111,14 @@ class Embedder:
         download: bool = True,
         model_kwargs: dict[str, Any] | None = None,
         processor_kwargs: dict[str, Any] | None = None,
+        precision: str = "auto",
+        backend: str = "torch",
+        home: Path | None = None,
     ) -> None:
         self.name = name
+        self._precision, self._backend, self._home = precision, backend, home
+        #: how the weights run on this device (``precision.Decision``), known once loaded
+        self.precision_decision: Any = None
         self._device = device
         self.batch_size = batch_size
         self._download = download
@@ -139,15 +146,20 @@ class Embedder:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # "Loading weights" bars; downloads are done by now
+        from .precision import apply as apply_precision
+        from .precision import load_kwargs
 
+        backend_kwargs = load_kwargs(self._backend, folder)  # names the pip extra when missing
+        model_kwargs = {**self._model_kwargs, **backend_kwargs.pop("model_kwargs", {})}
         try:
             model = SentenceTransformer(
                 str(folder),
                 device=device,
                 local_files_only=True,
-                model_kwargs=self._model_kwargs or None,
+                model_kwargs=model_kwargs or None,
                 processor_kwargs=self._processor_kwargs or None,
                 **options,
+                **backend_kwargs,
             )
         except ImportError as exc:
             raise ModelUnavailable(
@@ -163,7 +175,16 @@ class Embedder:
         limit = _sequence_limit(model)
         if model.max_seq_length is None or model.max_seq_length > limit:
             model.max_seq_length = limit
-        log.info("Loaded model %s on %s (modalities %s)", self.name, device, model.modalities)
+        self.precision_decision = apply_precision(
+            model, device, self._precision, home=self._home, cache_key=str(folder)
+        )
+        log.info(
+            "Loaded model %s on %s (modalities %s, %s)",
+            self.name,
+            device,
+            model.modalities,
+            self.precision_decision.reason if self.precision_decision else "fp32",
+        )
         return model
 
     def info(self) -> ModelInfo:
@@ -207,6 +228,57 @@ class Embedder:
             show_progress_bar=False,
         )
         return np.asarray(out, dtype=np.float32)
+
+    def supports_combined(self) -> bool:
+        """Whether the model embeds ``{"text": ..., "image": ...}`` as one input (VLM embedders
+        with a chat template: sentence-transformers lists the ``message`` modality); CLIP cannot."""
+        return bool(self.load().supports(("image", "text")))
+
+    def encode_combined(self, pairs: list[tuple[str, Any]]) -> np.ndarray:
+        """Encode (text, PIL image) pairs, each as one document vector (a page seen whole).
+
+        The text comes before the image in the model's input, so a text longer than the window
+        would cut the image tokens off: it is capped to what fits beside the image, and halved
+        again for an item that still does not fit.
+        """
+        model = self.load()
+        cap = self._combined_text_chars(pairs[0][1])
+
+        def encode(batch: list[dict[str, Any]]) -> np.ndarray:
+            out = model.encode_document(
+                batch,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            return np.asarray(out, dtype=np.float32)
+
+        inputs = [{"text": text[:cap], "image": image} for text, image in pairs]
+        try:
+            return encode(inputs)
+        except ValueError:
+            log.debug("A combined batch did not fit the window; encoding item by item")
+        rows = []
+        for one in inputs:
+            while True:
+                try:
+                    rows.append(encode([one])[0])
+                    break
+                except ValueError:
+                    if not one["text"]:
+                        raise
+                    one = {"text": one["text"][: len(one["text"]) // 2], "image": one["image"]}
+        return np.stack(rows)
+
+    def _combined_text_chars(self, image: Any) -> int:
+        """About how many characters of text fit in the window beside one image."""
+        model = self.load()
+        try:
+            used = int(model.preprocess([{"text": "", "image": image}])["input_ids"].shape[1])
+        except (ValueError, KeyError, TypeError):
+            used = int(model.max_seq_length) // 2
+        return max(0, int(model.max_seq_length) - used - 8) * 3  # ~3 characters per token
 
     def split_passages(self, text: str, *, overlap_tokens: int = 16) -> list[tuple[int, int]]:
         """Character ranges of passages that each fit the model's sequence length.
