@@ -60,6 +60,14 @@ def filter_sql(filters: Filters) -> tuple[str, dict[str, object]]:
         )
     if cams:
         clauses.append("(" + " OR ".join(cams) + ")")
+    lenses = []
+    for i, lens in enumerate(filters.lenses):
+        params[f"lens{i}"] = "%" + _like_escape(lens) + "%"
+        lenses.append(
+            f"lower(COALESCE(json_extract(f.meta, '$.lens'), '')) LIKE :lens{i} ESCAPE '\\'"
+        )
+    if lenses:
+        clauses.append("(" + " OR ".join(lenses) + ")")
     exts = []
     for i, ext in enumerate(sorted(filters.exts)):
         params[f"ext{i}"] = "%" + _like_escape(ext)

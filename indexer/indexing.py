@@ -54,7 +54,7 @@ from .scan import (
     link_file,
     printable_path,
     storable_name,
-    walk,
+    walk_scopes,
 )
 from .schema import File, Root
 from .vectors import VectorStore
@@ -109,6 +109,8 @@ class Indexer:
         self._modalities: tuple[str, ...] = ()
         if self.embedder is not None:
             self._modalities = tuple(m for m in ("image", "text") if self.embedder.supports(m))
+        # Pages (rendering + text) as one vector, for models that read both in one input.
+        self._combined = self.embedder is not None and self.embedder.supports_combined()
         # Decode images for the model's input size; without an image model only their
         # metadata matters, and a small decode still proves the file readable.
         self._side = 64
@@ -129,7 +131,8 @@ class Indexer:
 
     # ------------------------------------------------------------------ driver
 
-    def run(self, folders: list[Path]) -> IndexReport:
+    def run(self, folders: list[Path], scopes: dict[str, list[str]] | None = None) -> IndexReport:
+        """Index ``folders``; for a root listed in ``scopes``, look only at those paths in it."""
         started = time.monotonic()
         report = IndexReport()
         self._emit(phase="scanning")
@@ -143,7 +146,8 @@ class Indexer:
         disk: dict[str, tuple[DiskFile, Root]] = {}
         for root in sorted(online, key=lambda r: -len(r.path)):  # nested roots: deepest wins
             rules.broken = []
-            found = list(walk(Path(root.path), rules, report.folder_errors))
+            tops = scopes.get(root.path) if scopes is not None else None
+            found = list(walk_scopes(Path(root.path), tops, rules, report.folder_errors))
             found += [df for df in map(link_file, rules.broken) if df is not None]
             for df in found:
                 if df.path in disk:
@@ -154,6 +158,9 @@ class Indexer:
                     continue
                 disk[df.path] = (df, root)
         root_ids = [r.id for r in online]
+        self._scopes = None
+        if scopes is not None:
+            self._scopes = [p for r in online for p in scopes.get(r.path, [r.path])]
         work = self._apply_diff(disk, root_ids, report)
         self._process(work, report)
         if self.vectors is not None:
@@ -161,7 +168,8 @@ class Indexer:
             self.vectors.save()
         with self.catalog.session(write=True) as s:
             for root in online:
-                s.get(Root, root.id).last_scan_at = time.time()
+                if scopes is None or root.path not in scopes:  # a whole walk
+                    s.get(Root, root.id).last_scan_at = time.time()
         report.seconds = time.monotonic() - started
         self._emit(phase="cancelled" if report.cancelled else "done", eta_s=0.0)
         return report
@@ -192,12 +200,8 @@ class Indexer:
         self, disk: dict[str, tuple[DiskFile, Root]], root_ids: list[int], report: IndexReport
     ) -> list[_Work]:
         with self.catalog.session(write=True) as s:
-            known = store.known_files(s, root_ids)
-            d = diff(
-                (df for df, _ in disk.values()),
-                known,
-                lambda fp: store.files_with_fingerprint(s, fp, root_ids),
-            )
+            known, elsewhere = store.diff_inputs(s, root_ids, self._scopes)
+            d = diff((df for df, _ in disk.values()), known, elsewhere)
             for old, df in d.moved:
                 store.move_file(s, old.id, disk[df.path][1], df)
             for k, df in d.touched:
@@ -456,23 +460,18 @@ class Indexer:
                     w.error = f"the model could not read this file: {type(exc).__name__}: {exc}"
 
     def _embed_files(self, files: list[_Work]) -> None:
-        for modality in self._modalities:
-            owners: list[tuple[_Work, int]] = []
-            payload: list[Any] = []
-            for w in files:
-                for seq, item in enumerate(w.extracted.items):
-                    value = (
-                        item.image
-                        if modality == "image"
-                        else (item.text if item.text.strip() else None)
-                    )
-                    if value is not None:
-                        owners.append((w, seq))
-                        payload.append(value)
-            if not payload:
-                continue
+        todo: dict[str, tuple[list[tuple[_Work, int]], list[Any]]] = {}
+        for w in files:
+            for seq, item in enumerate(w.extracted.items):
+                for modality, value in item.model_inputs(self._modalities, self._combined).items():
+                    owners, payload = todo.setdefault(modality, ([], []))
+                    owners.append((w, seq))
+                    payload.append(value)
+        for modality, (owners, payload) in todo.items():
             if modality == "image":
                 vecs = self.embedder.encode_images(payload)
+            elif modality == "combined":
+                vecs = self.embedder.encode_combined(payload)
             else:
                 vecs = self.embedder.encode_texts(payload)
             start = 0

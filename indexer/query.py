@@ -3,12 +3,13 @@
     dog beach                 words: meaning (vectors) and keywords (hybrid)
     "birthday cake"           an exact phrase: results must contain it (lexical phrase)
     -cat                      exclude: no keyword match on "cat", and the vector query moves away
-                              from the meaning of "cat" (as rclip does)
+                              from the meaning of "cat" (as rclip does); -33.8 is a number
     type:photo|image|pdf|doc|video    kind of file (several: type:pdf,doc)
     in:FOLDER                 under a folder: a path (~/Pictures/2023) or a folder name (holidays)
     after:2023-06  before:2024  year:2023   capture date (EXIF), else the file's modification date;
                               after: includes the period it names, before: excludes it
     camera:canon              camera make or model (EXIF)
+    lens:50mm                 lens model (EXIF LensModel)
     ext:heic                  file extension
     sort:date | sort:relevance
 
@@ -39,6 +40,8 @@ TYPE_ALIASES: dict[str, tuple[str, ...]] = {
     "videos": ("video",),
 }
 
+#: "-33.857" is a negative number (a GPS latitude), not "exclude 33.857".
+_NUMBER = re.compile(r"^-\d+(?:[.,]\d+)?$")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
 
@@ -50,6 +53,7 @@ class Filters:
     after: str | None = None  # ISO date, inclusive
     before: str | None = None  # ISO date, exclusive
     cameras: list[str] = field(default_factory=list)
+    lenses: list[str] = field(default_factory=list)
     exts: set[str] = field(default_factory=set)
 
     def active(self) -> bool:
@@ -60,6 +64,7 @@ class Filters:
             or self.after
             or self.before
             or self.cameras
+            or self.lenses
             or self.exts
         )
 
@@ -126,7 +131,12 @@ def parse(raw: str) -> Query:
             elif token.strip():
                 q.phrases.append(token.strip())
             continue
-        if token.startswith("-") and len(token) > 1 and ":" not in token:
+        if (
+            token.startswith("-")
+            and len(token) > 1
+            and ":" not in token
+            and not _NUMBER.match(token)
+        ):
             q.excludes.append(token[1:])
             continue
         key, sep, value = token.partition(":")
@@ -169,6 +179,9 @@ def _apply_filter(q: Query, key: str, value: str) -> bool:
         return True
     if key == "camera":
         f.cameras.append(value.lower())
+        return True
+    if key == "lens":
+        f.lenses.append(value.lower())
         return True
     if key == "ext":
         f.exts.update("." + v.lower().lstrip(".") for v in value.split(",") if v)

@@ -8,8 +8,9 @@ of their own. So:
    query's* similarities to a random sample of that modality's index (``VectorStore.background``):
    ``z = (sim - mean) / max(std, MIN_SPREAD)``. A z-score says how unusual a match is for this
    query in this modality, which is comparable across modalities where raw cosines are not. An
-   item with both an image and a text vector (a PDF page) takes its better z-score. This gives one
-   vector ranking.
+   item with both an image and a text vector (a PDF page) takes its better z-score; with a model
+   that reads both at once, a page has one ``combined`` vector, z-scored in its own index. This
+   gives one vector ranking.
 2. Keywords: FTS5 BM25 gives a second ranking: items with all the words first, then items with
    some of them, which count half in fusion.
 3. The two rankings are combined with reciprocal rank fusion,
@@ -22,7 +23,8 @@ of their own. So:
    per model from the index itself, see ``calibration``); otherwise it is hidden, so a query with
    no good match says so instead of listing random photos. Keyword matches are always shown.
 
-Image queries compare within the image modality (look-alikes among photos and rendered pages).
+Image queries compare with image-like vectors (look-alikes among photos and rendered or
+combined pages).
 The cosine similarity of the best vector match is reported beside the score as ``similarity``.
 """
 
@@ -44,7 +46,7 @@ from .errors import BadInput, ExtractionError, ModelUnavailable
 from .extract import extract, locator
 from .models import Embedder
 from .query import Query, describe, parse
-from .vectors import MODALITIES, VectorStore
+from .vectors import IMAGE_LIKE, MODALITIES, VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +261,7 @@ class Searcher:
     def image(self, path: str | Path, k: int = 20) -> list[Hit]:
         """Search with an image file as the query: look-alikes, among images and page renderings."""
         qvec, _file_id, modality = self.query_vector_for_file(path, prefer_stored=False)
-        return self.vector(qvec, k, modalities=(modality,))
+        return self.vector(qvec, k, modalities=_alike(modality))
 
     def combined(self, query: str, image: str | Path, k: int = 20) -> list[Hit]:
         """Words plus an image: the normalised sum of both query vectors, fused with keywords."""
@@ -268,7 +270,7 @@ class Searcher:
     def similar(self, path: str | Path, k: int = 20) -> list[Hit]:
         """Files like ``path``: its stored vectors when indexed, else it is read and encoded now."""
         qvec, file_id, modality = self.query_vector_for_file(path, prefer_stored=True)
-        return self.vector(qvec, k, exclude_file=file_id, modalities=(modality,))
+        return self.vector(qvec, k, exclude_file=file_id, modalities=_alike(modality))
 
     # ---------------------------------------------------------------- pieces
 
@@ -304,7 +306,7 @@ class Searcher:
             for neg in emb.encode_texts(q.excludes, query=True):
                 neg = _normalize(neg)
                 vec = _normalize(vec - (max(0.0, float(vec @ neg)) + NEGATIVE_STEP) * neg)
-        modalities = ("image",) if (ivec is not None and not q.text) else MODALITIES
+        modalities = IMAGE_LIKE if (ivec is not None and not q.text) else MODALITIES
         return vec, modalities
 
     def query_vector_for_file(
@@ -529,8 +531,13 @@ def _normalize(v: np.ndarray) -> np.ndarray:
     return (v / n).astype(np.float32) if n > 0 else v.astype(np.float32)
 
 
+def _alike(modality: str) -> tuple[str, ...]:
+    """The indexes a file's vector is compared with: text with text, images with image-likes."""
+    return ("text",) if modality == "text" else IMAGE_LIKE
+
+
 def _mean_vector(stored: list[tuple[int, str, np.ndarray]]) -> tuple[np.ndarray, str] | None:
-    for modality in ("image", "text"):
+    for modality in ("image", "combined", "text"):
         vecs = [v for _, m, v in stored if m == modality]
         if vecs:
             return _normalize(np.mean(vecs, axis=0)), modality

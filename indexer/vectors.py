@@ -2,8 +2,10 @@
 
 Text-to-image and text-to-text similarities live on different scales (the modality gap), so
 image vectors and text vectors are kept in separate indexes and never ranked against each other
-by raw score. :meth:`VectorStore.background` keeps a random sample of each index so search can
-tell how unusual a similarity is *for this query in this modality* (see ``search``).
+by raw score. Models that read a page's rendering and text as one input (VLM embedders) give a
+PDF page one ``combined`` vector, kept in a third index for the same reason.
+:meth:`VectorStore.background` keeps a random sample of each index so search can tell how
+unusual a similarity is *for this query in this modality* (see ``search``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from .vectorindex import VectorIndex
 
 log = logging.getLogger(__name__)
 
-MODALITIES = ("image", "text")
+MODALITIES = ("image", "text", "combined")
+#: What an image query (or "more like this photo") is compared with: photos and whole pages.
+IMAGE_LIKE = ("image", "combined")
 BACKGROUND_SAMPLE = 512
 
 
@@ -30,18 +34,25 @@ class VectorStore:
         self.catalog = catalog
         self.model_id = model_id
         self.dim = dim
-        folder = home / "vectors"
-        self.indexes = {
-            m: VectorIndex(folder / f"model{model_id}-{m}.hnsw", dim) for m in MODALITIES
-        }
+        self.folder = home / "vectors"
+        # The combined index exists only once a model that reads combined inputs has used it.
+        self.indexes = {m: self._make(m) for m in MODALITIES if m != "combined"}
         self.rebuilt: list[str] = []
         self._background: dict[str, tuple[int, np.ndarray]] = {}
 
+    def _make(self, modality: str) -> VectorIndex:
+        return VectorIndex(self.folder / f"model{self.model_id}-{modality}.hnsw", self.dim)
+
     def open(self) -> VectorStore:
         """Load each index; rebuild from the catalog's vectors when missing or out of step."""
-        for modality, idx in self.indexes.items():
+        for modality in MODALITIES:
+            idx = self.indexes[modality] if modality in self.indexes else self._make(modality)
             with self.catalog.session() as s:
                 expected = store.vector_signature(s, self.model_id, modality)
+            if modality not in self.indexes:
+                if expected[0] == 0 and not idx.path.exists():
+                    continue
+                self.indexes[modality] = idx
             if idx.load() and idx.signature == expected:
                 continue
             if expected[0] == 0 and not idx.path.exists():
@@ -59,6 +70,8 @@ class VectorStore:
         return self
 
     def add(self, modality: str, labels: list[int], vectors: np.ndarray) -> None:
+        if modality not in self.indexes:
+            self.indexes[modality] = self._make(modality)
         self.indexes[modality].add(np.asarray(labels, dtype=np.int64), vectors)
 
     def remove(self, labels_by_modality: dict[str, list[int]]) -> None:
@@ -69,11 +82,12 @@ class VectorStore:
     def query(
         self, modality: str, vector: np.ndarray, k: int, allowed: set[int] | None = None
     ) -> list[tuple[int, float]]:
-        return self.indexes[modality].query(vector, k, allowed)
+        idx = self.indexes.get(modality)
+        return idx.query(vector, k, allowed) if idx is not None else []
 
     def background(self, modality: str) -> np.ndarray:
         """A random sample (up to 512) of the modality's stored vectors, refreshed as it grows."""
-        live = len(self.indexes[modality])
+        live = self.count(modality)
         cached = self._background.get(modality)
         if cached is not None and abs(cached[0] - live) <= max(8, live // 10):
             return cached[1]
@@ -89,7 +103,7 @@ class VectorStore:
 
     def count(self, modality: str | None = None) -> int:
         if modality:
-            return len(self.indexes[modality])
+            return len(self.indexes[modality]) if modality in self.indexes else 0
         return sum(len(i) for i in self.indexes.values())
 
     def save(self) -> None:

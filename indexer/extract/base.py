@@ -47,6 +47,22 @@ class ExtractedItem:
     def locator(self) -> dict[str, Any]:
         return locator(self.page, self.char_start, self.char_end, self.time_s)
 
+    def model_inputs(self, modalities: tuple[str, ...], combined: bool) -> dict[str, Any]:
+        """What the model reads of this item, keyed by the vector index it goes to.
+
+        A page with both a rendering and text is one ``combined`` (text, image) input when the
+        model reads them together (a VLM embedder); otherwise it gets an image and a text vector.
+        """
+        text = self.text if self.text.strip() else None
+        if combined and self.image is not None and text is not None:
+            return {"combined": (text, self.image)}
+        out: dict[str, Any] = {}
+        if "image" in modalities and self.image is not None:
+            out["image"] = self.image
+        if "text" in modalities and text is not None:
+            out["text"] = text
+        return out
+
 
 def locator(
     page: int | None, start: int | None, end: int | None, time_s: float | None

@@ -2,7 +2,7 @@
 
 The camera's own embedded preview (usually a full-size or 1-2 MP JPEG) is what the model sees:
 it has the camera's colour rendering and costs a JPEG decode, not a demosaic. Files without a
-usable preview are developed at half size. EXIF comes from the RAW's TIFF header where Pillow can
+usable preview are developed at half size, and say so in their note. EXIF comes from the RAW's TIFF header where Pillow can
 read it, else from the preview.
 """
 
@@ -21,6 +21,7 @@ from .images import _frame, to_rgb
 
 log = logging.getLogger(__name__)
 
+NO_PREVIEW = "no usable embedded preview: developed from the sensor data at half size (slower)"
 #: LibRaw's ``flip`` to EXIF orientation (LibRaw turns developed images itself, not previews).
 _FLIP_TO_ORIENTATION = {3: 3, 5: 8, 6: 6}
 
@@ -47,7 +48,9 @@ def extract_raw(path: Path, opts: Options) -> Extracted:
         meta: dict[str, Any] = {"format": "RAW"}
         meta.update(_header_meta(path))
         image, preview_meta = _preview(raw, opts.side, _FLIP_TO_ORIENTATION.get(sizes.flip, 1))
+        note = None
         if image is None:
+            note = NO_PREVIEW
             try:
                 rgb = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8)
             except rawpy.LibRawError as exc:
@@ -60,7 +63,7 @@ def extract_raw(path: Path, opts: Options) -> Extracted:
             width, height = height, width
         meta["width"], meta["height"] = width, height
     meta.pop("orientation", None)  # applied; the stored size is the upright one
-    return Extracted("image", [ExtractedItem("image", image=image)], meta)
+    return Extracted("image", [ExtractedItem("image", image=image)], meta, note=note)
 
 
 def _preview(raw: Any, side: int, flip: int) -> tuple[Image.Image | None, dict[str, Any]]:

@@ -135,7 +135,9 @@ def frame_at(path: Path, time_s: float, side: int) -> Image.Image:
         t = min(max(0.0, time_s), max(0.0, end - 1e-3)) if end else max(0.0, time_s)
         frame = decoder.get_frame_played_at(t)
     except (RuntimeError, IndexError, ValueError) as exc:
-        raise ExtractionError(f"cannot read the frame at {time_s:.1f}s: {_first_line(exc)}") from exc
+        raise ExtractionError(
+            f"cannot read the frame at {time_s:.1f}s: {_first_line(exc)}"
+        ) from exc
     img = Image.fromarray(frame.data.numpy())
     img.thumbnail((side, side), Image.Resampling.LANCZOS)
     return img
