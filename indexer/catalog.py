@@ -9,6 +9,7 @@ propagates.
 from __future__ import annotations
 
 import logging
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,6 +59,20 @@ def explain_db_error(exc: BaseException, path: Path) -> CatalogError | None:
         return CatalogError(
             f"The disk holding {path} is full. Free some space and run the command again; "
             "nothing indexed so far was lost."
+        )
+    if "disk i/o error" in msg:  # e.g. no room for the WAL index (-shm) when opening
+        try:
+            full = shutil.disk_usage(path.parent).free < (1 << 20)
+        except OSError:
+            full = False
+        if full:
+            return CatalogError(
+                f"The disk holding {path} is full. Free some space and run the command again; "
+                "nothing indexed so far was lost."
+            )
+        return CatalogError(
+            f"The catalog {path} could not be read or written (disk I/O error). Check the disk "
+            "that holds it (full, unplugged or failing?) and try again."
         )
     if "readonly" in msg or "read-only" in msg:
         return CatalogError(

@@ -109,6 +109,74 @@ def walk(
         stack.extend(sorted(subdirs, reverse=True))
 
 
+def inside(path: str, folder: str) -> bool:
+    """True when ``path`` is ``folder`` or lies under it."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def narrowest_scopes(paths: Iterable[str], limit: int = 256) -> list[str]:
+    """The changed paths to look at again: paths inside another listed path are dropped; past
+    ``limit`` paths, each is widened to its folder (repeatedly), so a burst of thousands of new
+    files becomes a pass over the few folders they are in."""
+    scopes = _outermost(paths)
+    while len(scopes) > limit:
+        wider = _outermost(os.path.dirname(p) or p for p in scopes)
+        if len(wider) == len(scopes):
+            break
+        scopes = wider
+    return scopes
+
+
+def _outermost(paths: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for p in sorted({p.rstrip(os.sep) or os.sep for p in paths}, key=lambda p: p.split(os.sep)):
+        if not out or not inside(p, out[-1]):
+            out.append(p)
+    return out
+
+
+def walk_scopes(
+    root: Path,
+    scopes: list[str] | None,
+    rules: WalkRules,
+    errors: list[tuple[str, str]] | None = None,
+) -> Iterator[DiskFile]:
+    """Regular files under ``root``, or only within ``scopes`` (paths under ``root``): a changed
+    file is one stat, a changed folder a walk of that folder alone. A scope inside a hidden,
+    excluded or system folder yields nothing, as the full walk would."""
+    if scopes is None:
+        yield from walk(root, rules, errors)
+        return
+    top = str(root)
+    for scope in scopes:
+        if scope == top:
+            yield from walk(root, rules, errors)
+            continue
+        if not inside(scope, top) or _hidden_on_the_way(top, scope, rules):
+            continue
+        try:
+            st = os.stat(scope)
+        except OSError:
+            continue  # gone (the diff forgets what it held), or a dangling link (noted above)
+        if stat.S_ISDIR(st.st_mode):
+            yield from walk(Path(scope), rules, errors)
+        elif stat.S_ISREG(st.st_mode) and rules.included(os.path.basename(scope), scope):
+            yield DiskFile(scope, st.st_size, st.st_mtime_ns)
+
+
+def _hidden_on_the_way(top: str, scope: str, rules: WalkRules) -> bool:
+    """Whether the walk from ``top`` would never reach ``scope`` (an excluded name on the way)."""
+    parts = os.path.relpath(scope, top).split(os.sep)
+    path = top
+    for i, name in enumerate(parts):
+        path = os.path.join(path, name)
+        if rules.excluded(name, path):
+            return True
+        if name in SYSTEM_DIRS and (i < len(parts) - 1 or os.path.isdir(path)):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class KnownFile:
     id: int

@@ -1,10 +1,11 @@
 """The background indexing service shared by the CLI (`scry watch`), the window and the tray.
 
-One worker thread runs the engine's indexing passes; watchdog events, start-up and periodic
-reconciliation, and explicit rescans all become "rescan these roots" requests. Because every
-pass is the engine's diff (stat, fingerprint, move detection), events only decide *when* to look,
-never *what* changed: a missed event is repaired by the next reconciliation, and a vanished root
-is reported offline, never de-indexed.
+One worker thread runs the engine's indexing passes. Start-up and periodic reconciliation and
+explicit rescans walk whole roots; watchdog events only ask for a pass over the paths they name
+(a saved file is one stat, a moved folder a walk of its old and new place). Because every pass
+is the engine's diff (stat, fingerprint, move detection), events only decide *where and when* to
+look, never *what* changed: a missed event is repaired by the next reconciliation, and a vanished
+root is reported offline, never de-indexed.
 
 Pause cancels the running pass at the next batch boundary (everything committed so far stays) and
 resume scans again, which skips what is already indexed. The status snapshot is a frozen
@@ -33,6 +34,7 @@ from . import store
 from .engine import Engine
 from .errors import ScryError
 from .indexing import IndexReport, Progress
+from .scan import narrowest_scopes
 from .watcher import Debouncer, Watcher
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,16 @@ class ServiceStatus:
     model: str = ""
     #: A model switch in progress or just ended: {"model", "state", "done", "total", "error"}.
     switch: dict[str, Any] | None = None
+
+    @property
+    def offline_roots(self) -> tuple[str, ...]:
+        """Folders not available now (their records are kept)."""
+        return tuple(r.path for r in self.roots if r.watch == "offline")
+
+    @property
+    def polling_roots(self) -> tuple[tuple[str, str], ...]:
+        """(folder, why) for folders followed by polling instead of change events."""
+        return tuple((r.path, r.note or "") for r in self.roots if r.watch == "polling")
 
 
 class _Switch:
@@ -132,15 +144,18 @@ class IndexService:
         )
         self._debouncer = Debouncer(settle_s=settle_s)
         self._watcher = (
-            Watcher(
-                self._debouncer.add, poll_interval_s=poll_interval_s, force_polling=force_polling
-            )
+            Watcher(self._on_paths, poll_interval_s=poll_interval_s, force_polling=force_polling)
             if watch
             else None
         )
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._requested: set[str] = set()  # roots to rescan
+        self._requested: set[str] = set()  # roots to rescan whole
+        self._retry: set[str] = set()  # changed paths whose pass did not finish
+        self._forgotten: set[str] = set()  # roots removed while this service runs
+        self._pass_lock = threading.Lock()  # held by a pass; removing a root waits for it
+        self._retry_at = 0.0
+        self._failures = 0
         self._cancel = threading.Event()
         self._paused = False
         self._stopping = False
@@ -193,10 +208,11 @@ class IndexService:
             self._wake.notify_all()
 
     def resume(self) -> None:
+        roots = self._roots()
         with self._lock:
             if self._paused:
                 self._paused = False
-                self._requested.update(self._roots())  # pick up where the pause cut in
+                self._requested.update(roots)  # pick up where the pause cut in
                 self._wake.notify_all()
 
     def switch_model(self, model: str) -> None:
@@ -278,8 +294,37 @@ class IndexService:
             raise ScryError(
                 f"{folder} is not a folder (or does not exist). Give a folder to index."
             )
+        with self._lock:
+            self._forgotten.discard(str(folder))
         self._watch(folder)
         self.rescan([folder])
+
+    def remove_folder(self, folder: Path) -> int:
+        """Stop following a folder and forget everything indexed in it (nothing on disk is
+        touched). A pass running meanwhile stops at its next batch; the other folders are looked
+        at again afterwards. Returns how many files were forgotten."""
+        p = Path(folder).expanduser()
+        keys = {str(p), str(p.absolute()), str(p.resolve())}
+        key = next((r for r in self.roots() if r in keys), str(p.resolve()))
+        with self._lock:
+            self._forgotten.add(key)
+            self._requested.discard(key)
+            self._cancel.set()  # a running pass stops at its next batch and is asked again
+        if self._watcher is not None:
+            self._watcher.unwatch(Path(key))
+        try:
+            with self._pass_lock:
+                removed = self.engine.remove_root(key)
+        finally:
+            with self._lock:
+                self._roots_cached = [r for r in self._roots_cached if r != key]
+                self._retry = {x for x in self._retry if not _inside(x, key)}
+                self._wake.notify_all()
+        return removed
+
+    def roots(self) -> list[str]:
+        """The folders this service follows (indexed ones and ones just added)."""
+        return self._roots()
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until nothing is queued or running (for tests and `scry watch --once`)."""
@@ -287,7 +332,11 @@ class IndexService:
         while time.monotonic() < deadline:
             if self._idle.wait(timeout=0.05) and len(self._debouncer) == 0:
                 with self._lock:
-                    if not self._requested and self._state in ("idle", "paused", "stopped"):
+                    if (
+                        not self._requested
+                        and not self._retry
+                        and self._state in ("idle", "paused", "stopped")
+                    ):
                         return True
         return False
 
@@ -328,22 +377,31 @@ class IndexService:
 
     def _roots(self) -> list[str]:
         with self.engine.catalog.session() as s:
-            roots = [r.path for r in store.roots(s)]
-        self._roots_cached = roots
+            indexed = {r.path for r in store.roots(s)}
+        with self._lock:
+            added = {r for r in self._roots_cached if r not in indexed}  # added, not indexed yet
+            roots = sorted((indexed | added) - self._forgotten)
+            self._roots_cached = roots
         return roots
 
     def _watch(self, root: Path) -> None:
         if self._watcher is not None:
             self._watcher.watch(root)
-        if str(root) not in self._roots_cached:
-            self._roots_cached = [*self._roots_cached, str(root)]
+        with self._lock:
+            if str(root) not in self._roots_cached:
+                self._roots_cached = [*self._roots_cached, str(root)]
+
+    def _on_paths(self, paths: list[str]) -> None:
+        """Watcher events: changed paths, minus the data folder's own (it may lie in a root)."""
+        home = str(self.engine.home)
+        paths = [p for p in paths if not _inside(p, home)]
+        if paths:
+            self._debouncer.add(paths)
 
     def _root_of(self, path: str, roots: list[str]) -> str | None:
         best = None
         for r in roots:
-            if (path == r or path.startswith(r.rstrip(os.sep) + os.sep)) and (
-                best is None or len(r) > len(best)
-            ):
+            if _inside(path, r) and (best is None or len(r) > len(best)):
                 best = r
         return best
 
@@ -364,65 +422,99 @@ class IndexService:
                     continue
             dirty = self._debouncer.take(timeout=0.2)
             roots = self._roots_cached or self._roots()
+            whole: set[str] = set()
             if self._watcher is not None and self._watcher.check():
-                dirty.update(roots)  # a root went offline or came back: look again
+                whole.update(roots)  # a root went offline or came back: look again
             with self._lock:
-                wanted = set(self._requested)
+                if time.monotonic() < self._retry_at:  # the last pass failed: wait a little
+                    self._requested.update(whole)
+                    self._retry.update(dirty)
+                    self._wake.wait(timeout=min(1.0, self._retry_at - time.monotonic()))
+                    continue
+                whole.update(self._requested)
                 self._requested.clear()
-            wanted.update(r for p in dirty if (r := self._root_of(p, roots)) is not None)
+                dirty.update(self._retry)
+                self._retry.clear()
             if time.monotonic() - self._last_reconcile > self.reconcile_every_s:
-                wanted.update(roots)
-            if not wanted:
+                whole.update(roots)
+            scoped: dict[str, list[str]] = {}
+            for p in dirty:
+                r = self._root_of(p, roots)
+                if r is not None and r not in whole:
+                    scoped.setdefault(r, []).append(p)
+            if not whole and not scoped:
                 with self._lock:
                     if self._state != "paused":
                         self._state = "idle"
-                    if not self._requested and len(self._debouncer) == 0:
+                    if not self._requested and not self._retry and len(self._debouncer) == 0:
                         self._idle.set()
                 continue
-            self._pass(sorted(wanted))
+            self._pass(sorted(whole), {r: narrowest_scopes(ps) for r, ps in scoped.items()})
         with self._lock:
             self._state = "stopped"
             self._idle.set()
 
-    def _pass(self, roots: list[str]) -> None:
-        with self._lock:
-            if self._stopping or self._paused:
-                self._requested.update(roots)
-                return
-            self._idle.clear()
-            self._cancel.clear()
-            self._state = "indexing"
-            self._progress = Progress()
-        if set(roots) >= set(self._roots_cached):
-            self._last_reconcile = time.monotonic()
-        try:
-            report = self.engine.index(
-                [Path(r) for r in roots], progress=self._on_progress, cancel=self._cancel
-            )
-        except ScryError as exc:
-            log.warning("Indexing pass failed: %s", exc)
+    def _pass(self, roots: list[str], scopes: dict[str, list[str]]) -> None:
+        """One indexing pass: ``roots`` walked whole, and the ``scopes`` (changed paths) of
+        other roots. A pass that is cancelled or fails is asked for again (after a pause that
+        grows with repeated failures, so a full disk is not hammered)."""
+        with self._pass_lock:
             with self._lock:
-                self._last_error = str(exc)
-                self._state = "error"
-            time.sleep(1.0)
-            return
-        except Exception as exc:
-            log.exception("Indexing pass crashed")
+                roots = [r for r in roots if r not in self._forgotten]
+                scopes = {r: ps for r, ps in scopes.items() if r not in self._forgotten}
+                if not roots and not scopes:
+                    return
+                if self._stopping or self._paused:
+                    self._requeue(roots, scopes)
+                    return
+                self._idle.clear()
+                self._cancel.clear()
+                self._state = "indexing"
+                self._progress = Progress()
+            if set(roots) >= set(self._roots_cached):
+                self._last_reconcile = time.monotonic()
+            error = None
+            try:
+                report = self.engine.index(
+                    [Path(r) for r in [*roots, *scopes]],
+                    progress=self._on_progress,
+                    cancel=self._cancel,
+                    scopes=scopes or None,
+                )
+            except ScryError as exc:
+                log.warning("Indexing pass failed: %s", exc)
+                error = str(exc)
+            except Exception as exc:
+                log.exception("Indexing pass crashed")
+                error = f"{type(exc).__name__}: {exc}"
             with self._lock:
-                self._last_error = f"{type(exc).__name__}: {exc}"
-                self._state = "error"
-            time.sleep(1.0)
-            return
-        with self._lock:
-            self._passes += 1
-            self._last_report = report
-            if report.cancelled and not self._stopping:
-                self._requested.update(roots)  # paused mid-pass: finish later
-            self._state = "paused" if self._paused else "idle"
+                if error is not None:
+                    self._failures += 1
+                    self._retry_at = time.monotonic() + min(60.0, 2.0**self._failures)
+                    self._last_error = error
+                    self._state = "error"
+                    self._requeue(roots, scopes)
+                    return
+                self._failures = 0
+                self._last_error = None
+                self._passes += 1
+                self._last_report = report
+                if report.cancelled and not self._stopping:
+                    self._requeue(roots, scopes)  # paused or interrupted mid-pass: finish later
+                self._state = "paused" if self._paused else "idle"
+
+    def _requeue(self, roots: list[str], scopes: dict[str, list[str]]) -> None:
+        self._requested.update(roots)
+        for paths in scopes.values():
+            self._retry.update(paths)
 
     def _on_progress(self, p: Progress) -> None:
         with self._lock:
             self._progress = Progress(**vars(p))
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _be_polite() -> None:

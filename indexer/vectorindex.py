@@ -13,9 +13,11 @@ more neighbours than live elements raises, so ``k`` is clamped.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import struct
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -212,6 +214,11 @@ class VectorIndex:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(self.path.name + ".tmp")
             self._index.save_index(str(tmp))
+            if not _complete(tmp):  # hnswlib does not report a failed write (a full disk)
+                tmp.unlink(missing_ok=True)
+                raise OSError(
+                    errno.ENOSPC, "the vector index could not be written completely", str(tmp)
+                )
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)
@@ -225,3 +232,29 @@ class VectorIndex:
             }
             atomic_write_text(self.sidecar, json.dumps(meta))
             self._dirty = False
+
+
+HEADER_BYTES = 96  # hnswlib 0.8 saveIndex: 10 size_t, 2 ints, 1 double, in this order
+
+
+def _complete(path: Path) -> bool:
+    """Whether an index file hnswlib wrote is whole: the check its loadIndex makes (the
+    per-element link lists end exactly at the end of the file), done before it replaces a good
+    index. hnswlib writes through an unchecked ofstream, so a full disk leaves a short file."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(HEADER_BYTES)
+            if len(head) < HEADER_BYTES:
+                return False
+            count, per_element = struct.unpack_from("<QQ", head, 16)
+            fh.seek(HEADER_BYTES + count * per_element)
+            links = fh.read()
+    except OSError:
+        return False
+    pos = 0
+    for _ in range(count):
+        if pos + 4 > len(links):
+            return False
+        pos += 4 + struct.unpack_from("<I", links, pos)[0]
+    return HEADER_BYTES + count * per_element + pos == size

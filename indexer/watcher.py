@@ -68,6 +68,10 @@ class _Handler(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return  # reading a file changes nothing
+        if event.is_directory and event.event_type == "modified":
+            # A folder's entries changed: each entry has its own event. Looking at the whole
+            # folder again would turn one saved file into a walk of all its neighbours.
+            return
         paths = [os.fsdecode(event.src_path)]
         dest = getattr(event, "dest_path", "")
         if dest:
@@ -176,32 +180,61 @@ class Debouncer:
     """Collects dirty paths; hands out each one once no new event arrived *for that path* for
     ``settle_s`` seconds (or ``max_wait_s`` after its first event, so a file written forever
     still gets indexed). A steady stream of new files therefore flows through with a delay of
-    about ``settle_s`` each, instead of waiting for the whole stream to stop."""
+    about ``settle_s`` each, instead of waiting for the whole stream to stop.
+
+    Paths reported together (both ends of a move) stay together: none of them is handed out
+    before all have settled, so one pass sees a file leave and arrive and keeps its vectors,
+    instead of forgetting it in one pass and embedding it anew in the next."""
 
     def __init__(self, settle_s: float = 1.0, max_wait_s: float = 10.0) -> None:
         self.settle_s = settle_s
         self.max_wait_s = max_wait_s
         self._paths: dict[str, tuple[float, float]] = {}  # path -> (first event, last event)
+        self._links: dict[str, set[str]] = {}  # path -> paths it moved from or to
         self._cond = threading.Condition()
 
     def add(self, paths: list[str]) -> None:
         now = time.monotonic()
         with self._cond:
+            was_empty = not self._paths
             for p in paths:
                 first = self._paths.get(p, (now, now))[0]
                 self._paths[p] = (first, now)
-            self._cond.notify_all()
+            if len(paths) > 1:
+                for p in paths:
+                    self._links.setdefault(p, set()).update(q for q in paths if q != p)
+            if was_empty:  # a waiting take() only needs waking when there was nothing to wait for
+                self._cond.notify_all()
 
     def __len__(self) -> int:
         with self._cond:
             return len(self._paths)
 
-    def _ready(self, now: float) -> list[str]:
-        return [
-            p
-            for p, (first, last) in self._paths.items()
-            if now - last >= self.settle_s or now - first >= self.max_wait_s
-        ]
+    def _settled(self, p: str, now: float) -> bool:
+        first, last = self._paths[p]
+        return now - last >= self.settle_s or now - first >= self.max_wait_s
+
+    def _group(self, p: str) -> set[str]:
+        group, todo = {p}, [p]
+        while todo:
+            for q in self._links.get(todo.pop(), ()):
+                if q not in group and q in self._paths:
+                    group.add(q)
+                    todo.append(q)
+        return group
+
+    def _ready(self, now: float) -> set[str]:
+        ready: set[str] = set()
+        held: set[str] = set()
+        for p in self._paths:
+            if p in ready or p in held or not self._settled(p, now):
+                continue
+            group = self._group(p)
+            if all(self._settled(q, now) for q in group):
+                ready |= group
+            else:
+                held |= group
+        return ready
 
     def take(self, timeout: float) -> set[str]:
         """Wait up to ``timeout`` for settled paths; returns them (possibly none)."""
@@ -213,14 +246,20 @@ class Debouncer:
                 if ready:
                     for p in ready:
                         del self._paths[p]
-                    return set(ready)
+                        for q in self._links.pop(p, ()):
+                            if q in self._links:
+                                self._links[q].discard(p)
+                                if not self._links[q]:
+                                    del self._links[q]
+                    return ready
                 if now >= deadline:
                     return set()
                 wait = deadline - now
-                if self._paths:
+                pending = [v for p, v in self._paths.items() if not self._settled(p, now)]
+                if pending:
                     soonest = min(
                         min(self.settle_s - (now - last), self.max_wait_s - (now - first))
-                        for first, last in self._paths.values()
+                        for first, last in pending
                     )
                     wait = min(wait, soonest)
                 self._cond.wait(max(0.01, wait))
