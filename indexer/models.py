@@ -126,6 +126,10 @@ class Embedder:
         self._processor_kwargs = dict(processor_kwargs or {})
         self._model: Any = None
         self._lock = threading.Lock()
+        # Fast (Rust) tokenizers fail ("Already borrowed", "Unable to create tensor") when two
+        # threads use one at once: passage splitting (decode threads), document batches (the
+        # embedding thread) and queries (searches) all take this lock around the tokenizer.
+        self.tokenizer_lock = threading.RLock()
 
     @property
     def loaded(self) -> bool:
@@ -220,13 +224,14 @@ class Embedder:
         """Encode texts as documents, or as search queries (``query=True``; uses query prompts)."""
         model = self.load()
         fn = model.encode_query if query else model.encode_document
-        out = fn(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        with self.tokenizer_lock:
+            out = fn(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.asarray(out, dtype=np.float32)
 
     def supports_combined(self) -> bool:
@@ -245,13 +250,14 @@ class Embedder:
         cap = self._combined_text_chars(pairs[0][1])
 
         def encode(batch: list[dict[str, Any]]) -> np.ndarray:
-            out = model.encode_document(
-                batch,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            with self.tokenizer_lock:
+                out = model.encode_document(
+                    batch,
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
             return np.asarray(out, dtype=np.float32)
 
         inputs = [{"text": text[:cap], "image": image} for text, image in pairs]
@@ -275,7 +281,8 @@ class Embedder:
         """About how many characters of text fit in the window beside one image."""
         model = self.load()
         try:
-            used = int(model.preprocess([{"text": "", "image": image}])["input_ids"].shape[1])
+            with self.tokenizer_lock:
+                used = int(model.preprocess([{"text": "", "image": image}])["input_ids"].shape[1])
         except (ValueError, KeyError, TypeError):
             used = int(model.max_seq_length) // 2
         return max(0, int(model.max_seq_length) - used - 8) * 3  # ~3 characters per token
@@ -292,13 +299,14 @@ class Embedder:
         tok = getattr(model.tokenizer, "tokenizer", model.tokenizer)
         window = max(8, int(model.max_seq_length) - 4)
         try:
-            offsets = tok(
-                text,
-                return_offsets_mapping=True,
-                add_special_tokens=False,
-                truncation=False,
-                verbose=False,
-            )["offset_mapping"]
+            with self.tokenizer_lock:
+                offsets = tok(
+                    text,
+                    return_offsets_mapping=True,
+                    add_special_tokens=False,
+                    truncation=False,
+                    verbose=False,
+                )["offset_mapping"]
         except (TypeError, ValueError, NotImplementedError, KeyError):
             return split_by_chars(text, window * 4)
         if len(offsets) <= window:
