@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .cli_common import (
+    EXIT_BAD_INPUT,
     EXIT_EMPTY,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -33,6 +34,10 @@ from .cli_common import (
     _print_json,
     _warn_keyword_only,
 )
+from .cli_integrate import add_parser as add_integrate_parser
+from .cli_integrate import cmd_integrate
+from .cli_models import add_parser as add_models_parser
+from .cli_models import cmd_models
 from .cli_search import cmd_search, cmd_similar
 from .cli_watch import cmd_watch
 
@@ -102,6 +107,16 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[top],
     )
     p.add_argument("--version", action="version", version=f"scry {_version()}")
+    p.add_argument(
+        "--show",
+        action="store_true",
+        help="open the window (raise the running scry's window if it runs already)",
+    )
+    p.add_argument(
+        "--background",
+        action="store_true",
+        help="start in the system tray only, indexing in the background (for autostart)",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     ix = sub.add_parser(
@@ -145,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="one query per line (- for stdin); prints one JSON list per line, loading the model once",
     )
+    se.add_argument(
+        "--window",
+        action="store_true",
+        help="show the results in scry's window (the running one if scry runs) instead of printing",
+    )
 
     si = sub.add_parser(
         "similar",
@@ -154,6 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     si.add_argument("path", type=Path)
     si.add_argument("-k", "--limit", type=int, default=20, help="number of results (default 20)")
+    si.add_argument(
+        "--window",
+        action="store_true",
+        help="show the look-alikes in scry's window (the running one if scry runs); "
+        "this is what the file manager's 'Find similar with scry' runs",
+    )
 
     wa = sub.add_parser(
         "watch",
@@ -182,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--query", metavar="TEXT", help="start with these words in the search field")
     gui.add_argument("--image", metavar="PATH", help="start searching with this image")
     gui.add_argument("--similar", metavar="PATH", help="start with files similar to PATH")
+    add_integrate_parser(sub, common)
+    add_models_parser(sub, common)
     return p
 
 
@@ -201,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         ):
             logging.getLogger(noisy).setLevel(logging.ERROR)
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    if args.command in (None, "gui"):
+    if args.command in (None, "gui") or getattr(args, "window", False):
         return cmd_gui(args)
     from scry.indexer.errors import ScryError
 
@@ -370,12 +398,26 @@ def cmd_gui(args: argparse.Namespace) -> int:
     if problem:
         print(f"scry: {problem}", file=sys.stderr)
         return EXIT_USAGE
+    query, image, similar = (
+        getattr(args, "query", None),
+        getattr(args, "image", None),
+        getattr(args, "similar", None),
+    )
+    if args.command == "search":  # scry search WORDS --window [--image PATH]
+        query = " ".join(args.text) or None
+        image = str(args.image) if args.image else None
+    elif args.command == "similar":  # scry similar PATH --window
+        if not args.path.exists():
+            print(f"scry: {args.path} does not exist.", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        similar = str(args.path)
     return run(
         home=args.home.expanduser().resolve() if args.home else None,
         model=args.model,
-        query=getattr(args, "query", None),
-        image=getattr(args, "image", None),
-        similar=getattr(args, "similar", None),
+        query=query,
+        image=image,
+        similar=similar,
+        background=args.background,
     )
 
 
@@ -386,6 +428,8 @@ COMMANDS = {
     "similar": cmd_similar,
     "status": cmd_status,
     "inspect": cmd_inspect,
+    "integrate": cmd_integrate,
+    "models": cmd_models,
 }
 
 
