@@ -6,7 +6,8 @@
 #                                                    the model in DIR (a local text or CLIP model)
 #
 # Runs: scry --version; scry status --json (a fresh SCRY_HOME); scry integrate status --json (a
-# temp HOME: the templates and icons are in the bundle); optionally index + search. Exit 0 = ok.
+# temp HOME: the templates and icons are in the bundle); the window, offscreen, until it reports
+# it is shown (60 s at most); optionally index + search. Exit 0 = ok.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,6 +34,12 @@ HOME="$TMP/user" XDG_DATA_HOME="" XDG_CONFIG_HOME="" "$EXE" integrate status --j
     fail "integrate status exited $?: $(cat "$TMP/integ.json")"
 grep -q '"not installed"' "$TMP/integ.json" || fail "integrate status: $(cat "$TMP/integ.json")"
 echo "ok: integrate status (templates and icons bundled)"
+
+# the window (offscreen Qt: no display needed): it must come up and report "shown"
+SCRY_HOME="$TMP/home" SCRY_GUI_BENCH=1 QT_QPA_PLATFORM=offscreen HF_HUB_OFFLINE=1 \
+    timeout 60 "$EXE" --show >"$TMP/gui.out" 2>&1 || true
+grep -q '"event": "shown"' "$TMP/gui.out" || fail "the window did not come up: $(tail -5 "$TMP/gui.out")"
+echo "ok: the window comes up (Qt platform plugins bundled)"
 
 if [ -n "${SCRY_SMOKE_MODEL:-}" ]; then
     mkdir -p "$TMP/notes"
