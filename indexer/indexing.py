@@ -10,36 +10,35 @@ Each batch of files is embedded outside any transaction and then written in one 
 (files, items, full text, vectors, "embedded" marks), so a crash leaves every file either
 completely indexed or not at all. Vectors enter the HNSW indexes after the commit; the indexes
 are saved every minute and at the end, and rebuilt from the catalog if a crash left them behind.
+
+This module runs the pass (roots, scan, diff, reading ahead, the batch loop, progress); embedding
+and writing a batch is in :mod:`.batch_writer`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from sqlalchemy import select
 
 from . import store
+from .batch_writer import BatchWriter, _Work
 from .catalog import Catalog
 from .config import Settings
 from .errors import BadInput, ExtractionError
 from .extract import (
     DECODE_SIDE,
     FILE_TIMEOUT_S,
-    Extracted,
     Sandbox,
     SkipFile,
     extract,
-    kind_of,
     model_image_side,
     shared_sandbox,
     split_by_chars,
@@ -64,20 +63,7 @@ log = logging.getLogger(__name__)
 SAVE_EVERY_S = 60.0
 
 
-@dataclass
-class _Work:
-    disk: DiskFile
-    fingerprint: str | None
-    root: Root
-    changed: bool = False  # content changed: drop all old items and vectors first
-    origin: str = "new"  # the report count it is in until read: new | changed | unchanged
-    extracted: Extracted | None = None
-    error: str | None = None
-    skipped: str | None = None
-    vectors: dict[str, tuple[list[int], np.ndarray]] = field(default_factory=dict)
-
-
-class Indexer:
+class Indexer(BatchWriter):
     """Runs one indexing pass over some roots. Create one per run.
 
     ``embedder``/``vectors``/``model_id`` are None in keyword-only mode: files are still
@@ -253,15 +239,6 @@ class Indexer:
             _Work(disk[p][0], fp, disk[p][1], changed=True, origin="unchanged") for p, fp in rows
         ]
 
-    def _forget(self, removed: store.Removed) -> None:
-        if self.vectors is None or not removed:
-            return
-        mine: dict[str, list[int]] = {}
-        for model_id, modality, label in removed:
-            if model_id == self.model_id:
-                mine.setdefault(modality, []).append(label)
-        self.vectors.remove(mine)
-
     # ------------------------------------------------------------------ extraction ahead
 
     def _splitter(self) -> Callable[[str], list[tuple[int, int]]]:
@@ -364,124 +341,6 @@ class Indexer:
         self._emit(
             done=done, files_per_s=rate, eta_s=0.0, failed=report.failed, skipped=report.skipped
         )
-
-    def _uncount(self, w: _Work, report: IndexReport) -> None:
-        """Take a file that turned out unreadable or skipped out of the count it was in."""
-        setattr(report, w.origin, getattr(report, w.origin) - 1)
-
-    def _flush(self, batch: list[_Work], report: IndexReport) -> int:
-        live = []
-        for w in batch:
-            if w.error is not None and not os.path.lexists(w.disk.path):
-                # vanished since the scan: reported, not catalogued (the next scan sees it gone)
-                self._uncount(w, report)
-                report.failed += 1
-                report.failures.append((w.disk.path, "file vanished while being indexed"))
-                continue
-            live.append(w)
-        if self.embedder is not None:
-            self._embed(live)
-        removed: store.Removed = []
-        added: dict[str, tuple[list[int], list[np.ndarray]]] = {}
-        embedded_items = 0
-        with self.catalog.session(write=True) as s:
-            for w in live:
-                ex = w.extracted
-                if w.skipped is not None:
-                    status, reason = "skipped", w.skipped
-                elif w.error is not None:
-                    status, reason = "failed", w.error
-                else:
-                    status, reason = "ok", ex.note if ex else None
-                row = store.upsert_file(
-                    s,
-                    w.root,
-                    w.disk,
-                    w.fingerprint,
-                    kind=ex.kind if ex else kind_of(w.disk.path),
-                    status=status,
-                    reason=reason,
-                    meta=ex.meta if ex else None,
-                )
-                if w.changed or ex is None:
-                    removed += store.clear_items(s, row.id)
-                if ex is None:
-                    self._uncount(w, report)
-                    if w.skipped is not None:
-                        report.skipped += 1
-                        report.skips[w.skipped] = report.skips.get(w.skipped, 0) + 1
-                    else:
-                        report.failed += 1
-                        report.failures.append((w.disk.path, reason or ""))
-                    continue
-                if ex.note:
-                    report.notes.append((w.disk.path, ex.note))
-                item_ids, gone = store.replace_items(s, row, w.root, ex)
-                removed += gone
-                if self.model_id is None:
-                    continue
-                have = store.existing_vectors(s, item_ids, self.model_id)
-                items_with_new_vector: set[int] = set()
-                for modality, (seqs, vecs) in w.vectors.items():
-                    keep = [
-                        i for i, seq in enumerate(seqs) if (item_ids[seq], modality) not in have
-                    ]
-                    if not keep:
-                        continue
-                    ids = [item_ids[seqs[i]] for i in keep]
-                    labels = store.add_vectors(s, self.model_id, modality, ids, vecs[keep])
-                    bucket = added.setdefault(modality, ([], []))
-                    bucket[0].extend(labels)
-                    bucket[1].append(vecs[keep])
-                    items_with_new_vector.update(ids)
-                embedded_items += len(items_with_new_vector)
-                store.mark_embedded(s, row.id, self.model_id)
-        report.embedded += embedded_items
-        self._forget(removed)
-        if self.vectors is not None:
-            for modality, (labels, chunks) in added.items():
-                self.vectors.add(modality, labels, np.concatenate(chunks))
-        return len(batch)
-
-    def _embed(self, batch: list[_Work]) -> None:
-        """Fill ``w.vectors`` for every readable file; a file the model chokes on is failed alone."""
-        todo = [w for w in batch if w.extracted is not None]
-        try:
-            self._embed_files(todo)
-        except Exception:
-            log.info("Batch embedding failed; retrying file by file", exc_info=True)
-            for w in todo:
-                w.vectors.clear()
-                try:
-                    self._embed_files([w])
-                except Exception as exc:
-                    w.vectors.clear()
-                    w.extracted = None
-                    w.error = f"the model could not read this file: {type(exc).__name__}: {exc}"
-
-    def _embed_files(self, files: list[_Work]) -> None:
-        todo: dict[str, tuple[list[tuple[_Work, int]], list[Any]]] = {}
-        for w in files:
-            for seq, item in enumerate(w.extracted.items):
-                for modality, value in item.model_inputs(self._modalities, self._combined).items():
-                    owners, payload = todo.setdefault(modality, ([], []))
-                    owners.append((w, seq))
-                    payload.append(value)
-        for modality, (owners, payload) in todo.items():
-            if modality == "image":
-                vecs = self.embedder.encode_images(payload)
-            elif modality == "combined":
-                vecs = self.embedder.encode_combined(payload)
-            else:
-                vecs = self.embedder.encode_texts(payload)
-            start = 0
-            while start < len(owners):
-                w = owners[start][0]
-                end = start
-                while end < len(owners) and owners[end][0] is w:
-                    end += 1
-                w.vectors[modality] = ([seq for _, seq in owners[start:end]], vecs[start:end])
-                start = end
 
     def _emit(self, **changes: Any) -> None:
         for k, v in changes.items():

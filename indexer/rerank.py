@@ -23,7 +23,7 @@ from sqlalchemy.sql import text as sql
 from .catalog import Catalog
 from .errors import ExtractionError, ModelUnavailable
 from .models import _short, load_options, pick_device, resolve_model_files
-from .search import Hit
+from .search_types import Hit
 
 log = logging.getLogger(__name__)
 

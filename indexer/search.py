@@ -26,122 +26,35 @@ of their own. So:
 Image queries compare with image-like vectors (look-alikes among photos and rendered or
 combined pages).
 The cosine similarity of the best vector match is reported beside the score as ``similarity``.
+
+This module holds the :class:`Searcher` (query vectors, vector ranking, the cutoff); the keyword
+side is in :mod:`.keywords`, z-scores and fusion in :mod:`.fusion`, and the result types in
+:mod:`.search_types` (re-exported here).
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from concurrent.futures import Future
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy.sql import text as sql
 
 from . import filtering, store
 from .catalog import Catalog
 from .errors import BadInput, ExtractionError, ModelUnavailable
-from .extract import extract, locator
+from .extract import extract
+from .fusion import _background_stats, _normalize, fuse
+from .keywords import _quote, _words, fts_items, fts_query, keyword_list  # noqa: F401 (re-export)
 from .models import Embedder
 from .query import Query, describe, parse
+from .search_types import Hit, SearchOptions, SearchResult  # importers use them from here
 from .vectors import IMAGE_LIKE, MODALITIES, VectorStore
 
 log = logging.getLogger(__name__)
 
-RRF_K = 60
-MIN_SPREAD = 0.02  # cosine units; real CLIP text->image spreads are ~0.02-0.04
 MODES = ("hybrid", "lexical", "vector")
 NEGATIVE_STEP = 0.1
-DEFAULT_WEIGHTS = {"vectors": 1.0, "keywords": 1.0, "filter": 1.0}
-PARTIAL_WEIGHT = 0.5  # a keyword hit with only some of the words
-
-
-@dataclass
-class Hit:
-    """One result: an item of a file, where in the file it is, and how well it matched."""
-
-    path: str
-    kind: str
-    locator: dict[str, Any]
-    score: float
-    item_id: int
-    file_id: int
-    file_kind: str
-    similarity: float | None = None
-    sources: list[str] = field(default_factory=list)
-    date: str | None = None
-    explain: dict[str, Any] = field(default_factory=dict)
-
-    def as_json(self, *, explain: bool = False) -> dict[str, Any]:
-        out = {
-            "path": self.path,
-            "kind": self.kind,
-            "locator": self.locator,
-            "score": round(self.score, 6),
-            "similarity": None if self.similarity is None else round(self.similarity, 6),
-            "file_kind": self.file_kind,
-            "sources": self.sources,
-            "date": self.date,
-        }
-        if explain:
-            out["explain"] = self.explain
-        return out
-
-
-@dataclass
-class SearchOptions:
-    k: int = 20
-    mode: str = "hybrid"  # hybrid | lexical | vector
-    cutoff: bool = True
-    sort: str | None = None  # relevance | date; None: what the query says
-    weights: dict[str, float] | None = None  # per list: {"vectors": 1.0, "keywords": 1.0}
-
-
-@dataclass
-class SearchResult:
-    query: Query
-    hits: list[Hit]
-    hidden: int = 0  # vector-only matches below the relevance cutoff
-    message: str | None = None
-    threshold: float | None = None
-    #: The reranked list, when a reranker runs: resolves later (or is cancelled by a newer query).
-    rerank: Future[list[Hit]] | None = None
-    rerank_note: str | None = None
-
-
-def _quote(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", text, flags=re.UNICODE)
-
-
-def fts_query(user_text: str) -> str | None:
-    """An FTS5 MATCH expression that can never be a syntax error: every word is a quoted string."""
-    words = _words(user_text)
-    if not words:
-        return None
-    return " ".join(_quote(w) for w in words)
-
-
-def _match_expr(q: Query, *, any_word: bool) -> str | None:
-    """FTS5 expression for a parsed query: words (all, or any), phrases (all), minus excludes."""
-    words = [_quote(w) for word in q.words for w in _words(word)]
-    phrases = [_quote(" ".join(_words(p))) for p in q.phrases if _words(p)]
-    if not words and not phrases:
-        return None
-    parts = []
-    if words:
-        parts.append("(" + (" OR ".join(words) if any_word else " ".join(words)) + ")")
-    parts += phrases
-    expr = " AND ".join(parts)
-    excl = [_quote(" ".join(_words(x))) for x in q.excludes if _words(x)]
-    if excl:
-        expr = f"({expr}) NOT ({' OR '.join(excl)})"
-    return expr
 
 
 class Searcher:
@@ -180,7 +93,7 @@ class Searcher:
             ivec, _img_file, _mod = self.query_vector_for_file(image, prefer_stored=False)
         with self.catalog.session() as s:
             allowed = filtering.allowed_items(s, q.filters)
-            banned = self._fts_items(
+            banned = fts_items(
                 s, " OR ".join(_quote(" ".join(_words(x))) for x in q.excludes if _words(x))
             )
         lists: dict[str, list[tuple[int, float | None]]] = {}
@@ -191,10 +104,10 @@ class Searcher:
                 allowed -= banned
             return SearchResult(q, self._browse(allowed or set(), opts, q))
         if opts.mode in ("hybrid", "lexical") and (q.words or q.phrases):
-            lists["keywords"], partial = self._keyword_list(q, max(50, 3 * opts.k), allowed)
+            lists["keywords"], partial = keyword_list(self.catalog, q, max(50, 3 * opts.k), allowed)
         if q.phrases:  # an exact phrase is a requirement, not a hint
             with self.catalog.session() as s:
-                must = self._fts_items(
+                must = fts_items(
                     s, " AND ".join(_quote(" ".join(_words(p))) for p in q.phrases if _words(p))
                 )
             allowed = must if allowed is None else (allowed & must)
@@ -225,7 +138,7 @@ class Searcher:
                 ]
                 hidden = len(lists["vectors"]) - len(kept)
                 lists["vectors"] = kept
-        hits = self._fuse(lists, zscores, opts, q, exclude_file, partial)
+        hits = fuse(self.catalog, lists, zscores, opts, q, exclude_file, partial)
         result = SearchResult(q, hits, hidden=hidden, threshold=threshold)
         if not hits:
             what = describe(q) or "this image"
@@ -254,8 +167,13 @@ class Searcher:
         ranked, z = self._vector_ranking(
             qvec, k + (1 if exclude_file else 0), modalities, None, set()
         )
-        return self._fuse(
-            {"vectors": ranked}, z, SearchOptions(k=k, cutoff=False), Query(), exclude_file
+        return fuse(
+            self.catalog,
+            {"vectors": ranked},
+            z,
+            SearchOptions(k=k, cutoff=False),
+            Query(),
+            exclude_file,
         )
 
     def image(self, path: str | Path, k: int = 20) -> list[Hit]:
@@ -399,136 +317,7 @@ class Searcher:
             dates = filtering.item_dates(s, sorted(allowed))
         order = sorted(dates, key=lambda i: (dates[i], -i), reverse=True)
         browse = SearchOptions(k=opts.k, mode=opts.mode, cutoff=False, sort="date")
-        return self._fuse({"filter": [(i, None) for i in order]}, {}, browse, q, None)
-
-    def _fts_items(self, s: Any, expr: str) -> set[int]:
-        if not expr:
-            return set()
-        return {
-            int(r[0])
-            for r in s.execute(sql("SELECT rowid FROM fts WHERE fts MATCH :q"), {"q": expr})
-        }
-
-    def _keyword_list(
-        self, q: Query, depth: int, allowed: set[int] | None
-    ) -> tuple[list[tuple[int, float | None]], set[int]]:
-        """Items with all the words (BM25 order), then items with only some of them.
-
-        The second kind (returned as a set) counts for less in fusion (``PARTIAL_WEIGHT``): a note
-        sharing only "in" with "trekking in the alps" must not outrank what the words mean.
-        """
-        where, params = filtering.filter_sql(q.filters)
-        out: list[tuple[int, float | None]] = []
-        seen: set[int] = set()
-        partial: set[int] = set()
-        exprs = [_match_expr(q, any_word=False)]
-        if len([w for word in q.words for w in _words(word)]) > 1:
-            exprs.append(_match_expr(q, any_word=True))  # then files with some of the words
-        with self.catalog.session() as s:
-            for n, expr in enumerate(exprs):
-                if expr is None or len(out) >= depth:
-                    continue
-                rows = s.execute(
-                    sql(
-                        "SELECT fts.rowid FROM fts JOIN items i ON i.id = fts.rowid "
-                        "JOIN files f ON f.id = i.file_id "
-                        f"WHERE fts MATCH :q AND {where} "
-                        "ORDER BY bm25(fts, 4.0, 2.0, 1.0, 2.0) LIMIT :n"
-                    ),
-                    {**params, "q": expr, "n": depth},
-                )
-                for (item_id,) in rows:
-                    if item_id not in seen and (allowed is None or item_id in allowed):
-                        seen.add(item_id)
-                        out.append((int(item_id), None))
-                        if n:
-                            partial.add(int(item_id))
-        return out[:depth], partial
-
-    def _fuse(
-        self,
-        lists: dict[str, list[tuple[int, float | None]]],
-        zscores: dict[int, float],
-        opts: SearchOptions,
-        q: Query,
-        exclude_file: int | None,
-        partial: set[int] | None = None,
-    ) -> list[Hit]:
-        live = {name: ranked for name, ranked in lists.items() if ranked}
-        if not live:
-            return []
-        weights = {**DEFAULT_WEIGHTS, **(opts.weights or {})}
-        partial = partial or set()
-        scores: dict[int, float] = {}
-        sims: dict[int, float] = {}
-        sources: dict[int, list[str]] = {}
-        ranks: dict[int, dict[str, int]] = {}
-        for name, ranked in live.items():
-            w = weights.get(name, 1.0)
-            for rank, (item_id, sim) in enumerate(ranked):
-                wi = w * (PARTIAL_WEIGHT if name == "keywords" and item_id in partial else 1.0)
-                scores[item_id] = scores.get(item_id, 0.0) + wi / (RRF_K + rank + 1)
-                sources.setdefault(item_id, []).append(name)
-                ranks.setdefault(item_id, {})[name] = rank + 1
-                if sim is not None and sim > sims.get(item_id, -2.0):
-                    sims[item_id] = sim
-        norm = sum(weights.get(name, 1.0) for name in live) / (RRF_K + 1)
-        # Ties (first in one list each) go to the literal keyword match: the words the person typed.
-        order = sorted(
-            scores,
-            key=lambda i: (-scores[i], "keywords" not in sources[i], -sims.get(i, -2.0), i),
-        )
-        with self.catalog.session() as s:
-            rows = store.items_by_id(s, order)
-            dates = filtering.item_dates(s, order)
-        hits: list[Hit] = []
-        seen_files: set[int] = set()
-        for item_id in order:
-            r = rows.get(item_id)
-            if r is None or r.file_id in seen_files or r.file_id == exclude_file:
-                continue
-            seen_files.add(r.file_id)
-            hits.append(
-                Hit(
-                    path=r.path,
-                    kind=r.kind,
-                    locator=locator(r.page, r.char_start, r.char_end, r.time_s),
-                    score=scores[item_id] / norm,
-                    item_id=item_id,
-                    file_id=r.file_id,
-                    file_kind=r.file_kind,
-                    similarity=sims.get(item_id),
-                    sources=sources[item_id],
-                    date=dates.get(item_id),
-                    explain={
-                        "lexical_rank": ranks[item_id].get("keywords"),
-                        "vector_rank": ranks[item_id].get("vectors"),
-                        "vector_z": None if item_id not in zscores else round(zscores[item_id], 3),
-                        "fused": round(scores[item_id] / norm, 6),
-                        "rerank": None,
-                    },
-                )
-            )
-            if len(hits) >= opts.k and (opts.sort or q.sort) != "date":
-                break
-        if (opts.sort or q.sort) == "date":
-            hits.sort(key=lambda h: h.date or "", reverse=True)
-        return hits[: opts.k]
-
-
-def _background_stats(sample: np.ndarray, qvec: np.ndarray) -> tuple[float, float]:
-    """Mean and spread of the query's similarity to a modality's stored vectors."""
-    if len(sample) < 2:
-        return 0.0, 1.0
-    sims = sample @ qvec.astype(np.float32)
-    # A floor on the spread: when a modality's vectors are near-identical (many similar notes),
-    # a tiny std would turn a trivial difference into a huge z-score.
-    return float(sims.mean()), max(float(sims.std()), MIN_SPREAD)
-
-
-def _normalize(v: np.ndarray) -> np.ndarray:
-    n = float(np.linalg.norm(v))
-    return (v / n).astype(np.float32) if n > 0 else v.astype(np.float32)
+        return fuse(self.catalog, {"filter": [(i, None) for i in order]}, {}, browse, q, None)
 
 
 def _alike(modality: str) -> tuple[str, ...]:

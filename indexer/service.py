@@ -12,6 +12,10 @@ resume scans again, which skips what is already indexed. The status snapshot is 
 dataclass built under a lock: pollers (a GUI timer) read it from any thread. Nothing here imports
 Qt or calls back into a GUI.
 
+This module holds the service's control and worker loop; the snapshot types are in
+:mod:`.service_state`, the background model switch in :mod:`.model_switch`, and the battery and
+priority checks in :mod:`.politeness`.
+
 Example:
     >>> svc = IndexService(Engine())  # doctest: +SKIP
     >>> svc.start(); svc.add_folder(Path("~/Pictures").expanduser())  # doctest: +SKIP
@@ -23,107 +27,24 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from . import store
 from .engine import Engine
 from .errors import ScryError
 from .indexing import IndexReport, Progress
+from .model_switch import ModelSwitching, _Switch
+from .politeness import _be_polite, on_battery
 from .scan import narrowest_scopes
+from .service_state import RootStatus, ServiceStatus
 from .watcher import Debouncer, Watcher
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class RootStatus:
-    path: str
-    watch: str  # events | polling | offline | off
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class ServiceStatus:
-    """A consistent snapshot; safe to read from any thread."""
-
-    state: str  # stopped | idle | indexing | paused | error
-    queued: int = 0  # files left in the current pass plus paths waiting to settle
-    done: int = 0
-    failed: int = 0
-    current: str = ""
-    files_per_s: float = 0.0
-    eta_s: float | None = None
-    last_error: str | None = None
-    model_error: str | None = None
-    passes: int = 0
-    last_report: dict[str, Any] | None = None
-    roots: tuple[RootStatus, ...] = field(default_factory=tuple)
-    model: str = ""
-    #: A model switch in progress or just ended: {"model", "state", "done", "total", "error"}.
-    switch: dict[str, Any] | None = None
-
-    @property
-    def offline_roots(self) -> tuple[str, ...]:
-        """Folders not available now (their records are kept)."""
-        return tuple(r.path for r in self.roots if r.watch == "offline")
-
-    @property
-    def polling_roots(self) -> tuple[tuple[str, str], ...]:
-        """(folder, why) for folders followed by polling instead of change events."""
-        return tuple((r.path, r.note or "") for r in self.roots if r.watch == "polling")
-
-
-class _Switch:
-    """A background re-embedding with a new model."""
-
-    def __init__(self, engine: Engine, cancel: threading.Event) -> None:
-        self.engine = engine
-        self.cancel = cancel
-        self.state = "running"  # running | done | cancelled | incomplete | failed
-        self.error: str | None = None
-        self.done = 0
-        self.total = 0
-
-    def on_progress(self, p: Progress) -> None:
-        if p.phase == "indexing":
-            self.done, self.total = p.done, p.total
-
-    def snapshot(self) -> dict[str, Any]:
-        state = "cancelled" if self.cancel.is_set() and self.state == "running" else self.state
-        return {
-            "model": self.engine.model_name,
-            "state": state,
-            "done": self.done,
-            "total": self.total,
-            "error": self.error,
-        }
-
-
-def on_battery() -> bool:
-    """True when the machine runs on battery (Linux sysfs; False where the platform cannot tell)."""
-    base = Path("/sys/class/power_supply")
-    try:
-        supplies = list(base.iterdir())
-    except OSError:
-        return False
-    mains = [
-        p
-        for p in supplies
-        if (p / "type").is_file() and (p / "type").read_text().strip() == "Mains"
-    ]
-    if not mains:
-        return False
-    return not any(
-        (p / "online").is_file() and (p / "online").read_text().strip() == "1" for p in mains
-    )
-
-
-class IndexService:
+class IndexService(ModelSwitching):
     def __init__(
         self,
         engine: Engine,
@@ -214,70 +135,6 @@ class IndexService:
                 self._paused = False
                 self._requested.update(roots)  # pick up where the pause cut in
                 self._wake.notify_all()
-
-    def switch_model(self, model: str) -> None:
-        """Re-embed everything with ``model`` in the background, then switch atomically.
-
-        The current engine keeps answering queries (and following changes) meanwhile. When the new
-        model has embedded every readable file, it becomes the service's engine and the settings'
-        model; :meth:`cancel_switch` (or a failure) leaves the current index exactly as it was.
-        The new model's vectors are stored under their own model id, so nothing is ever mixed.
-        """
-        with self._lock:
-            if (
-                self._switch is not None
-                and self._switch_thread is not None
-                and self._switch_thread.is_alive()
-            ):
-                raise ScryError("A model switch is already running; cancel it first.")
-            new = Engine(home=self.engine.home, model=model, settings=self.engine.settings)
-            cancel = threading.Event()
-            self._switch = _Switch(new, cancel)
-            self._switch_thread = threading.Thread(
-                target=self._run_switch, args=(self._switch,), name="scry-model-switch", daemon=True
-            )
-            self._switch_thread.start()
-
-    def cancel_switch(self, timeout: float = 30.0) -> None:
-        with self._lock:
-            sw, thread = self._switch, self._switch_thread
-        if sw is not None:
-            sw.cancel.set()
-        if thread is not None:
-            thread.join(timeout)
-
-    def _run_switch(self, sw: _Switch) -> None:
-        try:
-            if not sw.engine.load_model():
-                raise ScryError(sw.engine.model_error or "the model could not be loaded")
-            roots = [Path(r) for r in self._roots()]
-            report = sw.engine.index(roots, progress=sw.on_progress, cancel=sw.cancel)
-            if report.cancelled or sw.cancel.is_set():
-                sw.state = "cancelled"
-                return
-            st = sw.engine.status()
-            if st["embedded_files"] < st["files"] - st["failed"] - st.get("skipped", 0):
-                sw.state = "incomplete"
-                sw.error = "not every file could be embedded by the new model"
-                return
-        except ScryError as exc:
-            sw.state, sw.error = "failed", str(exc)
-            return
-        except Exception as exc:
-            log.exception("Model switch failed")
-            sw.state, sw.error = "failed", f"{type(exc).__name__}: {exc}"
-            return
-        with self._lock:  # the switch: one assignment, under the lock every reader takes
-            old = self.engine
-            self.engine = sw.engine
-            sw.state = "done"
-            self.engine.settings.model = sw.engine.model_name
-        try:
-            self.engine.settings.save(self.engine.home)
-        except OSError as exc:
-            log.warning("Could not save the new model in the settings: %s", exc)
-        self.rescan()  # anything that changed during the switch
-        old.close()
 
     def rescan(self, folders: list[Path] | None = None) -> None:
         """Ask for a pass over these roots (all roots when None)."""
@@ -515,14 +372,3 @@ class IndexService:
 
 def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
-
-
-def _be_polite() -> None:
-    """Lower this worker thread's CPU priority (Linux: per-thread nice; elsewhere best effort)."""
-    try:
-        if sys.platform.startswith("linux"):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-        elif hasattr(os, "nice"):
-            os.nice(5)
-    except (OSError, AttributeError) as exc:
-        log.debug("Could not lower the indexer's priority: %s", exc)

@@ -1,28 +1,47 @@
-"""Catalog reads and writes used by indexing and search (one module, one writer).
+"""Catalog writes used by indexing (one module, one writer), and the door to the reads.
 
 Every function takes an open SQLAlchemy session; the caller owns the transaction, so a batch of
-files lands completely or not at all.
+files lands completely or not at all. The read-only queries live in :mod:`.store_reads` and are
+re-exported here, so callers use ``store.<name>`` for reads and writes alike.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import random
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import text
 
 from .extract import Extracted
-from .scan import DiskFile, KnownFile
+from .scan import DiskFile
 from .schema import Embedded, File, Item, Model, Root, Vector
+
+# The reads, re-exported: callers use ``store.<name>`` for both.
+from .store_reads import (  # noqa: F401
+    ItemRow,
+    diff_inputs,
+    existing_vectors,
+    file_by_path,
+    files_missing_model,
+    files_with_fingerprint,
+    item_ids_for_labels,
+    items_by_id,
+    iter_vectors,
+    known_files,
+    known_files_under,
+    models_named,
+    root_by_path,
+    roots,
+    sample_vectors,
+    vector_signature,
+    vectors_of_file,
+)
 
 # ----------------------------------------------------------------------------- roots & models
 
@@ -36,14 +55,6 @@ def get_or_add_root(s: Session, path: Path) -> Root:
     return root
 
 
-def root_by_path(s: Session, path: str) -> Root | None:
-    return s.scalar(select(Root).where(Root.path == path))
-
-
-def roots(s: Session) -> list[Root]:
-    return list(s.scalars(select(Root).order_by(Root.path)))
-
-
 def get_or_add_model(s: Session, name: str, dimension: int, modalities: Sequence[str]) -> Model:
     model = s.scalar(select(Model).where(Model.name == name, Model.dimension == dimension))
     if model is None:
@@ -54,66 +65,7 @@ def get_or_add_model(s: Session, name: str, dimension: int, modalities: Sequence
     return model
 
 
-def models_named(s: Session, name: str) -> list[Model]:
-    return list(s.scalars(select(Model).where(Model.name == name).order_by(Model.id.desc())))
-
-
 # ----------------------------------------------------------------------------- files
-
-
-def _known(row: Any) -> KnownFile:
-    return KnownFile(row.id, row.path, row.size, row.mtime_ns, row.fingerprint)
-
-
-def known_files(s: Session, root_ids: Sequence[int]) -> list[KnownFile]:
-    rows = s.execute(
-        select(File.id, File.path, File.size, File.mtime_ns, File.fingerprint).where(
-            File.root_id.in_(root_ids)
-        )
-    )
-    return [_known(r) for r in rows]
-
-
-def files_with_fingerprint(s: Session, fp: str, outside_roots: Sequence[int]) -> list[KnownFile]:
-    rows = s.execute(
-        select(File.id, File.path, File.size, File.mtime_ns, File.fingerprint).where(
-            File.fingerprint == fp, File.root_id.not_in(outside_roots)
-        )
-    )
-    return [_known(r) for r in rows]
-
-
-def known_files_under(
-    s: Session, root_ids: Sequence[int], scopes: Sequence[str]
-) -> list[KnownFile]:
-    """Catalog files of the roots at or under any of ``scopes`` (a range scan of the path index
-    per scope: a changed file in a root of 100,000 costs one index lookup)."""
-    found: dict[int, KnownFile] = {}
-    for scope in scopes:
-        base = scope.rstrip(os.sep)
-        rows = s.execute(
-            select(File.id, File.path, File.size, File.mtime_ns, File.fingerprint).where(
-                File.path >= base,
-                File.path < base + chr(ord(os.sep) + 1),
-                File.root_id.in_(root_ids),
-            )
-        )
-        for r in rows:
-            if r.path == base or r.path.startswith(base + os.sep):
-                found[r.id] = _known(r)
-    return list(found.values())
-
-
-def diff_inputs(
-    s: Session, root_ids: Sequence[int], scopes: Sequence[str] | None
-) -> tuple[list[KnownFile], Callable[[str], list[KnownFile]]]:
-    """What a pass compares the disk with: the roots' files (or those within ``scopes``), and
-    where else to look for a new file's earlier self (a move from outside what was scanned)."""
-    if scopes is None:
-        return known_files(s, root_ids), lambda fp: files_with_fingerprint(s, fp, root_ids)
-    known = known_files_under(s, root_ids, scopes)
-    ids = {k.id for k in known}
-    return known, lambda fp: [k for k in files_with_fingerprint(s, fp, []) if k.id not in ids]
 
 
 def delete_root(s: Session, root_id: int) -> tuple[int, Removed]:
@@ -127,22 +79,6 @@ def delete_root(s: Session, root_id: int) -> tuple[int, Removed]:
         s.execute(delete(File).where(File.id.in_(chunk)))
     s.execute(delete(Root).where(Root.id == root_id))
     return len(file_ids), removed
-
-
-def file_by_path(s: Session, path: str) -> File | None:
-    return s.scalar(select(File).where(File.path == path))
-
-
-def files_missing_model(s: Session, root_ids: Sequence[int], model_id: int) -> list[File]:
-    """Readable files under the roots that the model has not (completely) embedded."""
-    done = select(Embedded.file_id).where(Embedded.model_id == model_id)
-    return list(
-        s.scalars(
-            select(File).where(
-                File.root_id.in_(root_ids), File.status == "ok", File.id.not_in(done)
-            )
-        )
-    )
 
 
 def _search_words(path: str, root: str) -> tuple[str, str]:
@@ -307,15 +243,6 @@ def touch_file(s: Session, file_id: int, df: DiskFile) -> None:
 # ----------------------------------------------------------------------------- vectors
 
 
-def existing_vectors(s: Session, item_ids: Sequence[int], model_id: int) -> set[tuple[int, str]]:
-    rows = s.execute(
-        select(Vector.item_id, Vector.modality).where(
-            Vector.item_id.in_(item_ids), Vector.model_id == model_id
-        )
-    )
-    return {(r.item_id, r.modality) for r in rows}
-
-
 def add_vectors(
     s: Session, model_id: int, modality: str, item_ids: Sequence[int], vecs: np.ndarray
 ) -> list[int]:
@@ -337,86 +264,3 @@ def add_vectors(
 
 def mark_embedded(s: Session, file_id: int, model_id: int) -> None:
     s.merge(Embedded(file_id=file_id, model_id=model_id))
-
-
-def vector_signature(s: Session, model_id: int, modality: str) -> tuple[int, int]:
-    count, total = s.execute(
-        select(func.count(Vector.id), func.coalesce(func.sum(Vector.id), 0)).where(
-            Vector.model_id == model_id, Vector.modality == modality
-        )
-    ).one()
-    return int(count), int(total)
-
-
-def iter_vectors(s: Session, model_id: int, modality: str) -> Iterable[tuple[int, bytes]]:
-    result = s.execute(
-        select(Vector.id, Vector.vec)
-        .where(Vector.model_id == model_id, Vector.modality == modality)
-        .execution_options(yield_per=4096)
-    )
-    for row in result:
-        yield int(row.id), bytes(row.vec)
-
-
-def sample_vectors(s: Session, model_id: int, modality: str, n: int) -> list[bytes]:
-    """Up to ``n`` stored vectors, drawn with a fixed seed: the same index gives the same sample."""
-    ids = list(
-        s.scalars(select(Vector.id).where(Vector.model_id == model_id, Vector.modality == modality))
-    )
-    if len(ids) > n:
-        ids = random.Random(f"{model_id}-{modality}-{len(ids)}").sample(ids, n)
-    if not ids:
-        return []
-    return [bytes(b) for b in s.scalars(select(Vector.vec).where(Vector.id.in_(ids)))]
-
-
-@dataclass(frozen=True)
-class ItemRow:
-    item_id: int
-    file_id: int
-    path: str
-    kind: str
-    file_kind: str
-    page: int | None
-    char_start: int | None
-    char_end: int | None
-    time_s: float | None
-
-
-def item_ids_for_labels(s: Session, labels: Sequence[int]) -> dict[int, int]:
-    """label (vector id) -> item id."""
-    if not labels:
-        return {}
-    rows = s.execute(select(Vector.id, Vector.item_id).where(Vector.id.in_(labels)))
-    return {int(label): int(item_id) for label, item_id in rows}
-
-
-def items_by_id(s: Session, item_ids: Sequence[int]) -> dict[int, ItemRow]:
-    if not item_ids:
-        return {}
-    rows = s.execute(
-        select(
-            Item.id,
-            Item.file_id,
-            File.path,
-            Item.kind,
-            File.kind,
-            Item.page,
-            Item.char_start,
-            Item.char_end,
-            Item.time_s,
-        )
-        .join(File, File.id == Item.file_id)
-        .where(Item.id.in_(item_ids))
-    )
-    return {int(r[0]): ItemRow(*r) for r in rows}
-
-
-def vectors_of_file(s: Session, file_id: int, model_id: int) -> list[tuple[int, str, np.ndarray]]:
-    rows = s.execute(
-        select(Item.seq, Vector.modality, Vector.vec)
-        .join(Item, Item.id == Vector.item_id)
-        .where(Item.file_id == file_id, Vector.model_id == model_id)
-        .order_by(Item.seq)
-    )
-    return [(int(r.seq), r.modality, np.frombuffer(r.vec, dtype=np.float32)) for r in rows]
