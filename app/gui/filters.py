@@ -100,6 +100,8 @@ class FilterBar(QWidget):
         self.folder.blockSignals(True)
         self.folder.clear()
         self.folder.addItem("All folders", "")
+        if current and current not in folders:  # a refresh never drops the filter in use
+            folders = [*folders, current]
         for f in folders:
             self.folder.addItem(Path(f).name or f, f)
             self.folder.setItemData(self.folder.count() - 1, f, 3)  # tooltip role
