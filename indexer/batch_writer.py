@@ -167,6 +167,8 @@ class BatchWriter:
                 vecs = self.embedder.encode_images(payload)
             elif modality == "combined":
                 vecs = self.embedder.encode_combined(payload)
+            elif modality == "video":
+                vecs = self.embedder.encode_videos(payload)
             else:
                 vecs = self.embedder.encode_texts(payload)
             start = 0

@@ -66,7 +66,7 @@ def status(engine: Engine) -> dict[str, Any]:
         model_row = models[0] if models else None
         if engine.vectors is not None:
             model_row = next((m for m in models if m.id == engine.vectors.model_id), model_row)
-        embedded = vectors = 0
+        embedded = vectors = video_vectors = 0
         if model_row is not None:
             embedded = (
                 s.scalar(
@@ -78,6 +78,14 @@ def status(engine: Engine) -> dict[str, Any]:
             )
             vectors = (
                 s.scalar(select(func.count(Vector.id)).where(Vector.model_id == model_row.id)) or 0
+            )
+            video_vectors = (
+                s.scalar(
+                    select(func.count(Vector.id)).where(
+                        Vector.model_id == model_row.id, Vector.modality == "video"
+                    )
+                )
+                or 0
             )
     index_bytes = sum(p.stat().st_size for p in engine.home.glob("catalog.sqlite3*"))
     vec_dir = engine.home / "vectors"
@@ -92,18 +100,36 @@ def status(engine: Engine) -> dict[str, Any]:
         "notes": notes,
         "video": _video_status() if by_kind.get("video") else None,
         "model": engine.model_name,
+        "backend": _backend(engine),
         "dimension": model_row.dimension if model_row else None,
         "modalities": model_row.modalities.split(",")
         if model_row and model_row.modalities
         else None,
         "embedded_files": embedded,
         "vectors": vectors,
+        # videos the model read whole (models that read video), besides their frames
+        "video_vectors": video_vectors,
         "keyword_only": engine.model_error or _model_missing(engine, model_row),
         "kinds": by_kind,
         "roots": roots,
         "errors": errors,
         "index_bytes": index_bytes,
         "home": str(engine.home),
+    }
+
+
+def _backend(engine: Engine) -> dict[str, Any]:
+    """The backend and precision settings, and (once the model is loaded) what really runs."""
+    emb = engine.embedder
+    chosen = getattr(emb, "backend_decision", None)
+    prec = getattr(emb, "precision_decision", None)
+    return {
+        "setting": engine.settings.backend,
+        "precision_setting": engine.settings.precision,
+        "running": chosen.backend if chosen else None,
+        "precision": prec.dtype if prec else None,
+        "reason": "; ".join(x.reason for x in (chosen, prec) if x) or "the model is not loaded yet",
+        "min_cosine": chosen.min_cosine if chosen else None,
     }
 
 
@@ -170,8 +196,12 @@ def inspect(engine: Engine, path: str | Path, *, vectors: bool = False) -> dict[
             }
             if vectors:
                 mine = vecs.get(it.id, {})
-                entry["vector"] = mine.get("image", mine.get("text"))
+                entry["vector"] = next(
+                    (mine[m] for m in ("image", "text", "combined", "video") if m in mine), None
+                )
                 entry["vectors"] = mine
+                if "video" in mine:
+                    entry["note"] = "the whole video, as one vector (the model reads video)"
             out_items.append(entry)
         return {
             "path": row.path,

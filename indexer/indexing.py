@@ -36,6 +36,7 @@ from .errors import BadInput, ExtractionError
 from .extract import (
     DECODE_SIDE,
     FILE_TIMEOUT_S,
+    MAX_FRAMES,
     Sandbox,
     SkipFile,
     extract,
@@ -43,7 +44,7 @@ from .extract import (
     shared_sandbox,
     split_by_chars,
 )
-from .models import Embedder
+from .models import Embedder, merged_processor_kwargs
 from .report import IndexReport, Progress
 from .scan import (
     BAD_NAME,
@@ -94,7 +95,9 @@ class Indexer(BatchWriter):
         self._split_lock = threading.Lock()
         self._modalities: tuple[str, ...] = ()
         if self.embedder is not None:
-            self._modalities = tuple(m for m in ("image", "text") if self.embedder.supports(m))
+            self._modalities = tuple(
+                m for m in ("image", "text", "video") if self.embedder.supports(m)
+            )
         # Pages (rendering + text) as one vector, for models that read both in one input.
         self._combined = self.embedder is not None and self.embedder.supports_combined()
         # Decode images for the model's input size; without an image model only their
@@ -103,6 +106,8 @@ class Indexer(BatchWriter):
         if "image" in self._modalities:
             self._side = model_image_side(self.embedder.load()) or DECODE_SIDE
         extra = getattr(settings, "extra", None) or {}
+        # Models that read video get each video whole too, this many frames at most.
+        self._video = video_options(settings)
         self._timeout = (
             float(getattr(settings, "file_timeout_s", None) or extra.get("file_timeout_s") or 0)
             or FILE_TIMEOUT_S
@@ -260,6 +265,8 @@ class Indexer(BatchWriter):
                 page_cap=self.settings.pdf_page_cap,
                 timeout=self._timeout,
                 sandbox=self._sandbox,
+                modalities=self._modalities,
+                **self._video,
             )
         except SkipFile as exc:
             w.skipped = exc.reason
@@ -347,6 +354,20 @@ class Indexer(BatchWriter):
             setattr(self.progress, k, v)
         if self._progress_cb is not None:
             self._progress_cb(self.progress)
+
+
+def video_options(settings: Settings) -> dict[str, Any]:
+    """``max_frames`` and ``video_fps`` for whole-video inputs: ``processor_kwargs`` (or
+    settings) ``max_frames`` (``num_frames`` too) and ``fps``; 32 frames and no rate by default."""
+    kwargs = {**(getattr(settings, "extra", None) or {}), **merged_processor_kwargs(settings)}
+    out: dict[str, Any] = {"max_frames": MAX_FRAMES, "video_fps": None}
+    frames = kwargs.get("max_frames", kwargs.get("num_frames"))
+    if isinstance(frames, int | float) and frames >= 1:
+        out["max_frames"] = int(frames)
+    fps = kwargs.get("fps")
+    if isinstance(fps, int | float) and fps > 0:
+        out["video_fps"] = float(fps)
+    return out
 
 
 __all__ = ["File", "IndexReport", "Indexer", "Progress"]

@@ -9,8 +9,9 @@ of their own. So:
    ``z = (sim - mean) / max(std, MIN_SPREAD)``. A z-score says how unusual a match is for this
    query in this modality, which is comparable across modalities where raw cosines are not. An
    item with both an image and a text vector (a PDF page) takes its better z-score; with a model
-   that reads both at once, a page has one ``combined`` vector, z-scored in its own index. This
-   gives one vector ranking.
+   that reads both at once, a page has one ``combined`` vector, z-scored in its own index; with a
+   model that reads video, a video has one whole-video vector besides its frames' image vectors,
+   z-scored in the ``video`` index. This gives one vector ranking.
 2. Keywords: FTS5 BM25 gives a second ranking: items with all the words first, then items with
    some of them, which count half in fusion.
 3. The two rankings are combined with reciprocal rank fusion,
@@ -23,8 +24,8 @@ of their own. So:
    per model from the index itself, see ``calibration``); otherwise it is hidden, so a query with
    no good match says so instead of listing random photos. Keyword matches are always shown.
 
-Image queries compare with image-like vectors (look-alikes among photos and rendered or
-combined pages).
+Image queries compare with image-like vectors (look-alikes among photos, rendered or combined
+pages, and whole videos).
 The cosine similarity of the best vector match is reported beside the score as ``similarity``.
 
 This module holds the :class:`Searcher` (query vectors, vector ranking, the cutoff); the keyword
@@ -326,7 +327,7 @@ def _alike(modality: str) -> tuple[str, ...]:
 
 
 def _mean_vector(stored: list[tuple[int, str, np.ndarray]]) -> tuple[np.ndarray, str] | None:
-    for modality in ("image", "combined", "text"):
+    for modality in ("image", "combined", "video", "text"):
         vecs = [v for _, m, v in stored if m == modality]
         if vecs:
             return _normalize(np.mean(vecs, axis=0)), modality

@@ -3,7 +3,8 @@
 Text-to-image and text-to-text similarities live on different scales (the modality gap), so
 image vectors and text vectors are kept in separate indexes and never ranked against each other
 by raw score. Models that read a page's rendering and text as one input (VLM embedders) give a
-PDF page one ``combined`` vector, kept in a third index for the same reason.
+PDF page one ``combined`` vector, kept in a third index for the same reason; models that read
+video give each video one whole-video vector, kept in a ``video`` index.
 :meth:`VectorStore.background` keeps a random sample of each index so search can tell how
 unusual a similarity is *for this query in this modality* (see ``search``).
 """
@@ -21,9 +22,11 @@ from .vectorindex import VectorIndex
 
 log = logging.getLogger(__name__)
 
-MODALITIES = ("image", "text", "combined")
-#: What an image query (or "more like this photo") is compared with: photos and whole pages.
-IMAGE_LIKE = ("image", "combined")
+MODALITIES = ("image", "text", "combined", "video")
+#: What an image query (or "more like this photo") is compared with: photos, whole pages, videos.
+IMAGE_LIKE = ("image", "combined", "video")
+#: Indexes that exist only once a model that gives such vectors has used them.
+ON_DEMAND = ("combined", "video")
 BACKGROUND_SAMPLE = 512
 
 
@@ -35,8 +38,8 @@ class VectorStore:
         self.model_id = model_id
         self.dim = dim
         self.folder = home / "vectors"
-        # The combined index exists only once a model that reads combined inputs has used it.
-        self.indexes = {m: self._make(m) for m in MODALITIES if m != "combined"}
+        # The combined and video indexes exist only once a model that gives them has used them.
+        self.indexes = {m: self._make(m) for m in MODALITIES if m not in ON_DEMAND}
         self.rebuilt: list[str] = []
         self._background: dict[str, tuple[int, np.ndarray]] = {}
 

@@ -143,6 +143,8 @@ class Result:
         if self.kind == "frame" or "time" in self.locator:
             t = int(self.locator.get("time") or 0)
             return f"Video {t // 60}:{t % 60:02d}"
+        if self.kind == "video" or self.file_kind == "video":  # a video matched as a whole
+            return "Video"
         if self.kind == "image":
             return "Photo"
         return "Document"

@@ -28,6 +28,7 @@ from .base import (
     DECODE_SIDE,
     FILE_TIMEOUT_S,
     FRAME_CAP,
+    MAX_FRAMES,
     MAX_PIXELS,
     MAX_TEXT_BYTES,
     NOT_MEDIA,
@@ -66,6 +67,7 @@ __all__ = [
     "FILE_TIMEOUT_S",
     "FRAME_CAP",
     "IMAGE_EXTS",
+    "MAX_FRAMES",
     "MAX_PIXELS",
     "MAX_TEXT_BYTES",
     "NOT_MEDIA",
@@ -143,6 +145,9 @@ def extract(
     frame_cap: int = FRAME_CAP,
     timeout: float = FILE_TIMEOUT_S,
     sandbox: Sandbox | bool | None = True,
+    modalities: tuple[str, ...] = (),
+    max_frames: int = MAX_FRAMES,
+    video_fps: float | None = None,
     **_ignored: Any,
 ) -> Extracted:
     """Extract items from ``path``; raises :class:`ExtractionError` with a reason on failure.
@@ -155,6 +160,8 @@ def extract(
         timeout: seconds a native reader may take before it is stopped.
         sandbox: ``True`` for the shared worker processes, a :class:`Sandbox`, or ``False``/None
             to run native readers in this thread (no crash isolation; tests and tools).
+        modalities: what the model reads; with ``"video"`` a video also gives one whole-video
+            item of at most ``max_frames`` frames (``video_fps`` a second when set).
 
     Raises:
         SkipFile: the file is empty, a broken link, or neither media nor a document.
@@ -162,7 +169,14 @@ def extract(
     """
     p = Path(path)
     fmt = _identify(p)
-    opts = Options(side=max(8, int(side)), page_cap=max(1, page_cap), frame_cap=max(1, frame_cap))
+    opts = Options(
+        side=max(8, int(side)),
+        page_cap=max(1, page_cap),
+        frame_cap=max(1, frame_cap),
+        modalities=tuple(modalities),
+        max_frames=max(1, int(max_frames)),
+        video_fps=float(video_fps) if video_fps else None,
+    )
     if fmt.isolated and sandbox:
         pool = shared_sandbox() if sandbox is True else sandbox
         result = pool.run(fmt, os.fspath(p), opts, timeout)

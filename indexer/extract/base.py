@@ -19,6 +19,8 @@ MAX_TEXT_BYTES = 20 * 1024 * 1024
 PAGE_CAP = 200
 #: Frames sampled from one video at most.
 FRAME_CAP = 16
+#: Frames of the whole-video input given to models that read video (settings: ``max_frames``).
+MAX_FRAMES = 32
 #: Seconds one file may take to read before it is given up (settings: ``file_timeout_s``).
 FILE_TIMEOUT_S = 120.0
 
@@ -42,6 +44,8 @@ class ExtractedItem:
     time_s: float | None = None
     text: str = ""
     image: Image.Image | None = None
+    #: a whole video for models that read video: ``{"array": [frames], "video_metadata": {...}}``
+    video: dict[str, Any] | None = None
 
     @property
     def locator(self) -> dict[str, Any]:
@@ -52,7 +56,10 @@ class ExtractedItem:
 
         A page with both a rendering and text is one ``combined`` (text, image) input when the
         model reads them together (a VLM embedder); otherwise it gets an image and a text vector.
+        A whole video (models that read video) goes to the ``video`` index.
         """
+        if self.video is not None:
+            return {"video": self.video} if "video" in modalities else {}
         text = self.text if self.text.strip() else None
         if combined and self.image is not None and text is not None:
             return {"combined": (text, self.image)}
@@ -97,11 +104,16 @@ class Extracted:
 
 @dataclass(frozen=True)
 class Options:
-    """How to read a file: the image side the model needs, page and frame caps."""
+    """How to read a file: the image side the model needs, page and frame caps, and what the
+    model reads (``modalities``: with ``"video"`` a video also yields one whole-video item of at
+    most ``max_frames`` frames, ``video_fps`` frames a second when set)."""
 
     side: int = DECODE_SIDE
     page_cap: int = PAGE_CAP
     frame_cap: int = FRAME_CAP
+    modalities: tuple[str, ...] = ()
+    max_frames: int = MAX_FRAMES
+    video_fps: float | None = None
 
 
 Splitter = Callable[[str], list[tuple[int, int]]]

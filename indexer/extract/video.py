@@ -6,6 +6,12 @@ one before it (a static shot) is dropped. Each item carries its timestamp, so a 
 video there. Duration, size, frame rate and codec are metadata; MP4/MOV files also give their
 recording date from the ``mvhd`` box, read directly from the file.
 
+For models that read video (``"video"`` in ``Options.modalities``) the file also gives one
+whole-video item, last: at most ``max_frames`` frames spread evenly over the video (``video_fps``
+a second when set), decoded by FFmpeg straight to the model's side length, with metadata that
+describes those frames, in the form sentence-transformers takes (``{"array": frames,
+"video_metadata": {...}}``). The frame items stay: they give timestamped hits and thumbnails.
+
 Where torchcodec or FFmpeg's libraries are missing the video is still indexed, by name, folder
 and what the container says, with a note that says why its frames were not read.
 """
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import struct
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,6 +36,10 @@ SECONDS_PER_FRAME = 10.0
 MIN_FRAMES = 3
 #: Mean absolute difference (0-255) of tiny greyscale copies below which a frame repeats.
 SAME_SHOT = 3.0
+#: The whole-video input's frames have their shorter side at most this (memory stays bounded).
+VIDEO_SIDE_MAX = 448
+#: Frames of the whole-video input decoded at once.
+DECODE_CHUNK = 8
 
 
 @functools.cache
@@ -113,7 +124,66 @@ def extract_video(path: Path, opts: Options) -> Extracted:
         raise ExtractionError("damaged video: no frame could be read")
     meta["frames_indexed"] = len(items)
     note = f"{errors} frame(s) could not be read" if errors else None
+    if "video" in opts.modalities:
+        try:
+            items.append(whole_video(path, (width, height), duration, begin, opts))
+        except (RuntimeError, IndexError, ValueError) as exc:
+            log.info("Cannot read %s whole for the model: %s", path, _first_line(exc))
+            note = "; ".join(filter(None, [note, "the video could not be read whole"]))
     return Extracted("video", items, meta, note=note)
+
+
+def whole_video_times(
+    duration: float, max_frames: int, fps: float | None = None, available: int | None = None
+) -> list[float]:
+    """When to take the whole-video input's frames: ``fps`` a second when set, else
+    ``max_frames`` evenly spread; never more than ``max_frames``, nor than the video has."""
+    if duration <= 0:
+        return [0.0]
+    n = max(1, int(max_frames))
+    if fps:
+        n = min(n, max(1, math.ceil(duration * fps)))
+    if available:
+        n = min(n, int(available))
+    return [(i + 0.5) * duration / n for i in range(n)]
+
+
+def whole_video(
+    path: Path, size: tuple[int, int], duration: float, begin: float, opts: Options
+) -> ExtractedItem:
+    """The video as one model input (``kind`` "video", no time): frames and their metadata.
+
+    The metadata describes the frames given (``total_num_frames`` is their count, ``fps`` their
+    rate over the duration), so a processor that samples again stays within them.
+    """
+    from torchcodec.decoders import VideoDecoder
+    from torchcodec.transforms import Resize
+
+    width, height = size
+    side = min(opts.side, VIDEO_SIDE_MAX)
+    resize = None
+    if min(width, height) > side:
+        scale = side / min(width, height)
+        resize = [Resize(size=(max(1, round(height * scale)), max(1, round(width * scale))))]
+    decoder = VideoDecoder(
+        str(path), seek_mode="approximate", dimension_order="NHWC", transforms=resize
+    )
+    available = int(decoder.metadata.num_frames or 0) or None
+    times = whole_video_times(duration, opts.max_frames, opts.video_fps, available)
+    last = begin + max(0.0, duration - 1e-3)
+    frames: list[Image.Image] = []
+    for i in range(0, len(times), DECODE_CHUNK):
+        batch = decoder.get_frames_played_at(
+            [min(begin + t, last) for t in times[i : i + DECODE_CHUNK]]
+        )
+        frames += [Image.fromarray(frame.numpy()) for frame in batch.data]
+    metadata = {
+        "fps": len(frames) / duration if duration > 0 else None,
+        "total_num_frames": len(frames),
+        "duration": duration if duration > 0 else None,
+        "frames_indices": list(range(len(frames))),
+    }
+    return ExtractedItem("video", video={"array": frames, "video_metadata": metadata})
 
 
 def frame_at(path: Path, time_s: float, side: int) -> Image.Image:
