@@ -172,7 +172,7 @@ def test_removing_a_folder_in_settings_forgets_it_and_keeps_the_files(
         dlg.folders.remove_btn.click()
         assert dlg.folders.checked() == []
         dlg.accept()
-        qtbot.waitUntil(lambda: "files forgotten" in win.status.message.text(), timeout=30_000)
+        qtbot.waitUntil(lambda: "files forgotten" in win.status.message.text(), timeout=90_000)
         qtbot.waitUntil(lambda: not win.status_info.get("roots"), timeout=10_000)
         assert win.status_info.get("files") == 0
         assert win.backend.service.roots() == []
