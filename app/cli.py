@@ -347,6 +347,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
     if st.get("video"):
         print(f"Videos: {st['video']}")
+    if st.get("video_vectors"):
+        n = st["video_vectors"]
+        print(f"Videos seen whole by the model: {n:,} video{'s' if n != 1 else ''}")
     if st["errors"]:
         print("Files that could not be read:")
         for e in st["errors"]:
