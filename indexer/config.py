@@ -61,7 +61,7 @@ class Settings:
     # CPU numeric precision for the embedder: auto (bf16 where the CPU has native bf16 and the
     # vectors stay within cosine 0.99 of fp32) | fp32 | bf16
     precision: str = "auto"
-    backend: str = "torch"  # torch | onnx | openvino (sentence-transformers ``backend=``)
+    backend: str = "torch"  # torch | onnx | onnx-int8 (scry's ONNX Runtime) | openvino (ST's)
     # passed through to the model's processor (image resolution limits, video frames/fps, ...);
     # ``tokenizer_kwargs`` is the older name and is merged in
     processor_kwargs: dict = field(default_factory=dict)

@@ -33,6 +33,9 @@ from .registry import ModelEntry, lookup
 
 log = logging.getLogger(__name__)
 
+#: A video is many frames: video batches are this many times smaller than image batches.
+VIDEO_BATCH_DIVISOR = 16
+
 
 def pick_device(preferred: str | None = None) -> str:
     """``preferred`` when given, else cuda, then Apple's mps, then cpu."""
@@ -119,6 +122,9 @@ class Embedder:
         self._precision, self._backend, self._home = precision, backend, home
         #: how the weights run on this device (``precision.Decision``), known once loaded
         self.precision_decision: Any = None
+        #: which backend runs the towers (``onnx_backend.BackendDecision``), known once loaded
+        self.backend_decision: Any = None
+        self._onnx: Any = None  # the ONNX Runtime runner when an onnx backend was adopted
         self._device = device
         self.batch_size = batch_size
         self._download = download
@@ -179,9 +185,19 @@ class Embedder:
         limit = _sequence_limit(model)
         if model.max_seq_length is None or model.max_seq_length > limit:
             model.max_seq_length = limit
-        self.precision_decision = apply_precision(
-            model, device, self._precision, home=self._home, cache_key=str(folder)
+        from .onnx_backend import setup as setup_onnx
+        from .precision import Decision
+
+        self._onnx, self.backend_decision = setup_onnx(
+            model, folder, device, self._backend, self._home
         )
+        if self._onnx is not None:  # ONNX Runtime keeps its own precision: no bf16 on top
+            dtype = "int8" if self.backend_decision.backend == "onnx-int8" else "float32"
+            self.precision_decision = Decision(dtype, f"ONNX Runtime ({self._backend})")
+        else:
+            self.precision_decision = apply_precision(
+                model, device, self._precision, home=self._home, cache_key=str(folder)
+            )
         log.info(
             "Loaded model %s on %s (modalities %s, %s)",
             self.name,
@@ -211,6 +227,10 @@ class Embedder:
     def encode_images(self, images: list[Any]) -> np.ndarray:
         """Encode PIL images (RGB) into normalised float32 vectors."""
         model = self.load()
+        if self._onnx is not None:
+            fast = self._onnx.encode(images, batch_size=self.batch_size)
+            if fast is not None:
+                return fast
         out = model.encode(
             images,
             batch_size=self.batch_size,
@@ -225,6 +245,10 @@ class Embedder:
         model = self.load()
         fn = model.encode_query if query else model.encode_document
         with self.tokenizer_lock:
+            if self._onnx is not None:
+                fast = self._onnx.encode_texts(texts, query=query, batch_size=self.batch_size)
+                if fast is not None:
+                    return fast
             out = fn(
                 texts,
                 batch_size=self.batch_size,
@@ -286,6 +310,25 @@ class Embedder:
         except (ValueError, KeyError, TypeError):
             used = int(model.max_seq_length) // 2
         return max(0, int(model.max_seq_length) - used - 8) * 3  # ~3 characters per token
+
+    def supports_video(self) -> bool:
+        """Whether the model reads a video whole (its processor has a video processor:
+        sentence-transformers lists the ``video`` modality); CLIP-class models do not."""
+        return "video" in self.load().modalities
+
+    def encode_videos(self, videos: list[dict[str, Any]]) -> np.ndarray:
+        """Encode whole videos, each ``{"array": frames, "video_metadata": {...}}`` (the form
+        :func:`.extract.video.whole_video` gives), into one document vector per video."""
+        model = self.load()
+        with self.tokenizer_lock:  # the processor's tokenizer reads the video's prompt
+            out = model.encode_document(
+                videos,
+                batch_size=max(1, self.batch_size // VIDEO_BATCH_DIVISOR),
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(out, dtype=np.float32)
 
     def split_passages(self, text: str, *, overlap_tokens: int = 16) -> list[tuple[int, int]]:
         """Character ranges of passages that each fit the model's sequence length.

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 MIN_COSINE = 0.99
 PRECISIONS = ("auto", "fp32", "bf16")
-BACKENDS = ("torch", "onnx", "openvino")
+BACKENDS = ("torch", "onnx", "onnx-int8", "openvino")
 CACHE_FILE = "precision.json"
 
 PROBE_TEXTS = (
@@ -323,8 +323,11 @@ def apply(
 
 # --- optional ONNX / OpenVINO backends -------------------------------------------------------
 
+# onnx / onnx-int8: scry's own ONNX Runtime runner (indexer/onnx_backend.py) over a torch-loaded
+# model; openvino: sentence-transformers' backend= (text-only models, needs optimum-intel)
 _BACKEND_EXTRA = {
-    "onnx": ("sentence-transformers[onnx]", ("onnxruntime", "optimum.onnxruntime")),
+    "onnx": ("scry[onnx]", ("onnxruntime", "onnx")),
+    "onnx-int8": ("scry[onnx]", ("onnxruntime", "onnx")),
     "openvino": ("sentence-transformers[openvino]", ("openvino", "optimum.intel.openvino")),
 }
 
@@ -353,13 +356,14 @@ def backend_missing(backend: str) -> str | None:
 def load_kwargs(backend: str | None, folder: Path | None = None) -> dict[str, Any]:
     """Keyword arguments for ``SentenceTransformer(...)`` that select ``backend``.
 
-    ``torch`` gives ``{}``. ``onnx`` and ``openvino`` give ``backend=`` and, when the folder
-    already holds an exported model (``onnx/model.onnx``, ``openvino/openvino_model.xml``),
+    ``torch``, ``onnx`` and ``onnx-int8`` give ``{}``: the ONNX backends load the model on torch
+    and then move its towers to ONNX Runtime (:mod:`.onnx_backend`). ``openvino`` gives
+    ``backend=`` and, when the folder already holds ``openvino/openvino_model.xml``,
     ``model_kwargs={"file_name": ...}``; otherwise sentence-transformers exports on first load.
 
     Raises:
-        ModelUnavailable: an unknown backend, an image model (the sentence-transformers ONNX and
-            OpenVINO backends load text models only), or the backend's packages are missing.
+        ModelUnavailable: an unknown backend, an image model with openvino (sentence-transformers'
+            OpenVINO backend loads text models only), or the backend's packages are missing.
     """
     name = (backend or "torch").strip().lower()
     if name == "torch":
@@ -369,26 +373,24 @@ def load_kwargs(backend: str | None, folder: Path | None = None) -> dict[str, An
             f'The backend "{backend}" is unknown. Set "backend" in settings.json to one of '
             f"{', '.join(BACKENDS)}."
         )
-    label = "ONNX" if name == "onnx" else "OpenVINO"
-    if folder is not None and _is_multimodal_folder(Path(folder)):
+    label = "OpenVINO" if name == "openvino" else "ONNX"
+    if name == "openvino" and folder is not None and _is_multimodal_folder(Path(folder)):
         raise ModelUnavailable(
-            f"The {label} backend cannot run the image model in {folder}: sentence-transformers "
-            f"loads {label} models as text-only feature extractors (no image tower). Set "
-            '"backend": "torch" in settings.json for this model; on CPUs with native bf16 scry '
-            "speeds it up with bf16 instead."
+            f"The OpenVINO backend cannot run the image model in {folder}: sentence-transformers "
+            "loads OpenVINO models as text-only feature extractors (no image tower). Set "
+            '"backend": "onnx" (scry\'s own ONNX Runtime backend) or "torch" in settings.json.'
         )
     extra, _ = _BACKEND_EXTRA[name]
     missing = backend_missing(name)
     if missing is not None:
         raise ModelUnavailable(
             f"The {label} backend needs packages that are not usable here ({missing}). Install "
-            f'them into scry\'s environment with: pip install "{extra}" (the optimum package must '
-            'support the installed transformers version), or set "backend": "torch" in '
-            "settings.json."
+            f'them into scry\'s environment with: pip install "{extra}", or set "backend": '
+            '"torch" in settings.json.'
         )
+    if name != "openvino":
+        return {}
     kwargs: dict[str, Any] = {"backend": name}
-    if folder is not None:
-        exported = "onnx/model.onnx" if name == "onnx" else "openvino/openvino_model.xml"
-        if (Path(folder) / exported).is_file():
-            kwargs["model_kwargs"] = {"file_name": exported}
+    if folder is not None and (Path(folder) / "openvino/openvino_model.xml").is_file():
+        kwargs["model_kwargs"] = {"file_name": "openvino/openvino_model.xml"}
     return kwargs
