@@ -328,6 +328,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"Model: {st['model']}{dim}{mods}")
     if st["keyword_only"]:
         print(f"  Keyword-only search for now. {st['keyword_only']}")
+    be = st.get("backend") or {}
+    if be.get("running"):
+        how = f"{be['running']}" + (f", {be['precision']}" if be.get("precision") else "")
+        print(f"  Runs on {how}" + (f" ({be['reason']})" if be.get("reason") else ""))
     if st["modalities"] and "image" not in st["modalities"]:
         print(
             "  This model reads text only: images are found by name, folder and metadata, not by what they show."
