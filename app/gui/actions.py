@@ -11,8 +11,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .backend import Result
 from .qt import QDesktopServices, QGuiApplication, QImage, QMimeData, QtCore, QtGui, QUrl
+from .values import Result
 
 log = logging.getLogger(__name__)
 

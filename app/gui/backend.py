@@ -3,7 +3,7 @@
 The engine's API grows in parallel (a query language, reranking, a live indexing service), so
 the window never touches ``Engine``, ``Hit`` or ``Progress`` directly: it speaks in the plain
 types below (:class:`Query`, :class:`Result`, :class:`Details`; :class:`IndexProgress` in ``indexjob``) and this module
-maps them onto whatever the engine offers today. Everything here may block and is meant to run in
+maps them onto whatever the engine offers today (the types live in ``values``). Everything here may block and is meant to run in
 worker threads (``tasks.TaskRunner``); nothing here imports Qt.
 """
 
@@ -12,164 +12,37 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
-import shlex
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
-from datetime import date, datetime
+from dataclasses import fields, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from scry.indexer.config import DEFAULT_MODEL, Settings, data_home
 
 from .indexjob import IndexProgress, progress_of
+from .values import (  # noqa: F401  (the window's value types; importable from here as before)
+    IMAGE_SUFFIXES,
+    NOT_DOC,
+    TYPES,
+    Details,
+    Found,
+    Query,
+    Result,
+    is_image_path,
+)
 
 log = logging.getLogger(__name__)
 
 DEFAULT_K = 200
 MAX_QUERY_IMAGES = 20
 MAX_DOWNLOAD_BYTES = 40 * 1024 * 1024
-IMAGE_SUFFIXES = {
-    ".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff",
-    ".heic", ".heif", ".avif", ".mpo", ".psd", ".ico",
-}  # fmt: skip
 
-#: UI type filter -> the query language's ``type:`` value and the engine's file kinds it keeps.
-TYPES: dict[str, tuple[str, frozenset[str] | None]] = {
-    "": ("", None),
-    "photo": ("photo", frozenset({"image"})),
-    "pdf": ("pdf", frozenset({"pdf"})),
-    "doc": ("doc", None),  # documents: anything that is not a photo, PDF or video
-    "video": ("video", frozenset({"video"})),
-}
-_NOT_DOC = frozenset({"image", "pdf", "video"})
 _FIELDS = {f.name for f in fields(Settings)}
 _HAS_RERANK_FIELD = "rerank" in _FIELDS
 _HAS_THREADS_FIELD = "threads" in _FIELDS
-
-
-# ---------------------------------------------------------------------------- value types
-
-
-@dataclass(frozen=True)
-class Query:
-    """What the person asked for: words, an optional query image, filters and a sort order."""
-
-    text: str = ""
-    image: str | None = None
-    kind: str = ""
-    folder: str = ""
-    after: date | None = None
-    before: date | None = None
-    sort: str = "relevance"  # relevance | date
-    similar: bool = False  # the image is an indexed result: use its stored vectors
-
-    def is_empty(self) -> bool:
-        """Filters alone do not search: they narrow what words or an image find."""
-        return not self.text.strip() and not self.image
-
-    def filter_tokens(self) -> list[str]:
-        """The filters as query-language tokens (``type:pdf in:"/x y" after:2023-06-01``)."""
-        out = []
-        if self.kind and TYPES.get(self.kind, ("",))[0]:
-            out.append(f"type:{TYPES[self.kind][0]}")
-        if self.folder:
-            out.append("in:" + (shlex.quote(self.folder) if " " in self.folder else self.folder))
-        if self.after:
-            out.append(f"after:{self.after.isoformat()}")
-        if self.before:
-            out.append(f"before:{self.before.isoformat()}")
-        if self.sort == "date":
-            out.append("sort:date")
-        return out
-
-    def engine_text(self) -> str:
-        """The one search-box string the engine's query language reads."""
-        return " ".join([self.text.strip(), *self.filter_tokens()]).strip()
-
-    def terms(self) -> list[str]:
-        """Words worth highlighting in a snippet: no filters, no negations, no short words."""
-        words = []
-        for tok in re.findall(r'"[^"]+"|\S+', self.text):
-            if tok.startswith("-") or re.match(r"^\w+:", tok):
-                continue
-            words.extend(w for w in re.findall(r"\w+", tok) if len(w) > 1)
-        return words
-
-
-@dataclass(frozen=True)
-class Result:
-    """One row of the results grid: an item of a file and how well it matched."""
-
-    path: str
-    kind: str  # image | page | passage | frame
-    locator: dict[str, Any]
-    score: float
-    file_kind: str = ""
-    similarity: float | None = None
-    sources: tuple[str, ...] = ()
-    when: float | None = None  # a date for sorting (photo taken, else modified), when known
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.path, repr(sorted(self.locator.items())))
-
-    @property
-    def name(self) -> str:
-        return Path(self.path).name
-
-    @property
-    def page(self) -> int | None:
-        return self.locator.get("page")
-
-    @property
-    def part(self) -> int | float | None:
-        """Which picture of the file the thumbnail shows: a PDF page (int), a video time in
-        seconds (float), or None for the file as a whole."""
-        if self.page is not None:
-            return self.page
-        if "time" in self.locator:
-            return float(self.locator["time"] or 0.0)
-        return None
-
-    @property
-    def badge(self) -> str:
-        """Short type label: Photo, PDF p.3, Video 1:05, Document."""
-        if self.kind == "page" or self.page is not None:
-            return f"PDF p.{self.page}" if self.page else "PDF"
-        if self.kind == "frame" or "time" in self.locator:
-            t = int(self.locator.get("time") or 0)
-            return f"Video {t // 60}:{t % 60:02d}"
-        if self.kind == "video" or self.file_kind == "video":  # a video matched as a whole
-            return "Video"
-        if self.kind == "image":
-            return "Photo"
-        return "Document"
-
-
-@dataclass
-class Found:
-    """A search's rows, and (when a reranker runs) a blocking call giving the refined rows."""
-
-    rows: list[Result]
-    refined: Callable[[], list[Result] | None] | None = None
-    message: str | None = None
-
-
-@dataclass
-class Details:
-    """What the preview pane shows about one result."""
-
-    path: str
-    folder: str
-    size: int | None = None
-    modified: float | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-    snippet: str = ""
-    status: str = "ok"
 
 
 # ---------------------------------------------------------------------------- the adapter
@@ -282,7 +155,7 @@ class Backend:
         if keep is not None:
             rows = [r for r in rows if r.file_kind in keep]
         elif q.kind == "doc":
-            rows = [r for r in rows if r.file_kind not in _NOT_DOC]
+            rows = [r for r in rows if r.file_kind not in NOT_DOC]
         if q.folder:
             base = Path(q.folder)
             rows = [r for r in rows if Path(r.path).is_relative_to(base)]
@@ -522,7 +395,3 @@ def _apply_threads(s: Settings) -> None:
         import torch
 
         torch.set_num_threads(n)
-
-
-def is_image_path(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in IMAGE_SUFFIXES

@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from .backend import Query
 from .qt import QComboBox, QDate, QDateEdit, QEvent, QHBoxLayout, QLabel, Qt, QWidget, Signal
+from .values import Query
 
 TYPE_CHOICES = [
     ("All types", ""),
@@ -66,6 +66,7 @@ class FilterBar(QWidget):
             self.type.addItem(label, value)
         self.folder = QComboBox()
         self.folder.addItem("All folders", "")
+        self._extra: list[str] = []  # subfolders offered besides the roots
         self.folder.setMinimumContentsLength(14)
         self.folder.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
@@ -95,13 +96,22 @@ class FilterBar(QWidget):
         self.after.dateChanged.connect(lambda *_: self.changed.emit())
         self.before.dateChanged.connect(lambda *_: self.changed.emit())
 
+    def add_folder(self, folder: str) -> None:
+        """Offer a folder that is not an indexed root (a subfolder); kept across refreshes."""
+        if folder not in self._extra:
+            self._extra.append(folder)
+        if self.folder.findData(folder) < 0:
+            self.folder.addItem(Path(folder).name or folder, folder)
+            self.folder.setItemData(self.folder.count() - 1, folder, 3)  # tooltip role
+
     def set_folders(self, folders: list[str]) -> None:
+        """The indexed roots changed (a status refresh): rebuild the list, keeping the choice."""
         current = self.folder.currentData()
         self.folder.blockSignals(True)
         self.folder.clear()
         self.folder.addItem("All folders", "")
-        if current and current not in folders:  # a refresh never drops the filter in use
-            folders = [*folders, current]
+        extra = [f for f in (*self._extra, current) if f and f not in folders]
+        folders = [*folders, *dict.fromkeys(extra)]
         for f in folders:
             self.folder.addItem(Path(f).name or f, f)
             self.folder.setItemData(self.folder.count() - 1, f, 3)  # tooltip role

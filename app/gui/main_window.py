@@ -12,7 +12,7 @@ import time
 from functools import partial
 from pathlib import Path
 
-from .backend import Backend, Found, Query, Result
+from .backend import Backend
 from .filters import FilterBar
 from .lifecycle import Lifecycle
 from .preview import PreviewPane
@@ -42,6 +42,7 @@ from .searchbar import SearchBar
 from .statusbar import StatusBar
 from .tasks import TaskRunner
 from .thumbs import ThumbnailLoader
+from .values import Found, Query, Result
 from .view import EmptyState, ResultsView
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,6 @@ import re
 import time
 from pathlib import Path
 
-from .backend import Details, Result
 from .qt import (
     QFormLayout,
     QFrame,
@@ -24,6 +23,7 @@ from .qt import (
     Signal,
 )
 from .thumbs import BROKEN
+from .values import Details, Result
 
 PREVIEW_PX = 720
 

@@ -7,11 +7,11 @@ File actions run in workers; nothing here blocks the UI thread.
 from __future__ import annotations
 
 from . import actions
-from .backend import Result
 from .preview import PREVIEW_PX
 from .qt import QImage, QKeySequence, QMenu, QModelIndex, QPixmap
 from .query_input import CHIP_PX
 from .thumbs import BROKEN
+from .values import Result
 
 
 class ResultActions:

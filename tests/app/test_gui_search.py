@@ -103,7 +103,7 @@ def test_folder_filter_and_date_sort(qtbot, window, library: Library) -> None:
     trip = str(library.root / "trip")
     qtbot.waitUntil(lambda: window.filters.folder.count() > 1, timeout=10_000)
     # the folder list holds the indexed roots; narrow to a subfolder through the query
-    window.filters.folder.addItem("trip", trip)
+    window.filters.add_folder(trip)
     search_and_wait(qtbot, window, "trip")
     with qtbot.waitSignal(window.results_shown, timeout=20_000):
         window.filters.folder.setCurrentIndex(window.filters.folder.findData(trip))
