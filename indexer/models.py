@@ -231,9 +231,13 @@ class Embedder:
             fast = self._onnx.encode(images, batch_size=self.batch_size)
             if fast is not None:
                 return fast
-        out = model.encode(
-            images,
-            batch_size=self.batch_size,
+        return self._run(model.encode, images, self.batch_size)
+
+    def _run(self, fn: Any, inputs: list[Any], batch_size: int) -> np.ndarray:
+        """One sentence-transformers encode call: normalised float32 vectors, no progress bar."""
+        out = fn(
+            inputs,
+            batch_size=batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
@@ -249,14 +253,7 @@ class Embedder:
                 fast = self._onnx.encode_texts(texts, query=query, batch_size=self.batch_size)
                 if fast is not None:
                     return fast
-            out = fn(
-                texts,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return np.asarray(out, dtype=np.float32)
+            return self._run(fn, texts, self.batch_size)
 
     def supports_combined(self) -> bool:
         """Whether the model embeds ``{"text": ..., "image": ...}`` as one input (VLM embedders
@@ -275,14 +272,7 @@ class Embedder:
 
         def encode(batch: list[dict[str, Any]]) -> np.ndarray:
             with self.tokenizer_lock:
-                out = model.encode_document(
-                    batch,
-                    batch_size=self.batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
-            return np.asarray(out, dtype=np.float32)
+                return self._run(model.encode_document, batch, self.batch_size)
 
         inputs = [{"text": text[:cap], "image": image} for text, image in pairs]
         try:
@@ -321,14 +311,9 @@ class Embedder:
         :func:`.extract.video.whole_video` gives), into one document vector per video."""
         model = self.load()
         with self.tokenizer_lock:  # the processor's tokenizer reads the video's prompt
-            out = model.encode_document(
-                videos,
-                batch_size=max(1, self.batch_size // VIDEO_BATCH_DIVISOR),
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
+            return self._run(
+                model.encode_document, videos, max(1, self.batch_size // VIDEO_BATCH_DIVISOR)
             )
-        return np.asarray(out, dtype=np.float32)
 
     def split_passages(self, text: str, *, overlap_tokens: int = 16) -> list[tuple[int, int]]:
         """Character ranges of passages that each fit the model's sequence length.
