@@ -297,7 +297,8 @@ def test_a_pdf_hit_opens_at_its_page(qtbot, tmp_path, monkeypatch) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "evince"
-    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{log}"\n')
+    # the arguments, one per line, written whole at once (write then rename)
+    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{log}.tmp" && mv "{log}.tmp" "{log}"\n')
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setattr(actions, "default_pdf_viewer", lambda: "org.gnome.evince.desktop")
@@ -305,8 +306,8 @@ def test_a_pdf_hit_opens_at_its_page(qtbot, tmp_path, monkeypatch) -> None:
     pdf.write_bytes(b"%PDF-1.4\n")
     hit = Result(path=str(pdf), kind="page", locator={"page": 3}, score=1.0, file_kind="pdf")
     assert actions.open_result(hit)
-    qtbot.waitUntil(log.exists, timeout=10_000)
-    assert log.read_text().split() == ["--page-index=3", str(pdf)]
+    qtbot.waitUntil(lambda: log.exists() and log.read_text().endswith("\n"), timeout=10_000)
+    assert log.read_text().split("\n")[:2] == ["--page-index=3", str(pdf)]
     photo = Result(path=str(tmp_path / "a.jpg"), kind="image", locator={}, score=1.0)
     assert actions.open_command(photo) is None  # everything else: the default application
 
