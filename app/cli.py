@@ -49,10 +49,15 @@ examples:
   scry similar ~/Pictures/cat.jpg        the same, for a file scry has indexed
   scry status                            what is indexed, what failed and why
   scry inspect ~/Documents/report.pdf    what scry knows about one file
+  scry watch ~/Pictures                  index, then follow changes live (Ctrl+C stops)
+  scry similar photo.jpg --window        show look-alikes in the (running) window
+  scry --background                      start in the system tray (what autostart runs)
+  scry integrate install                 "Find similar with scry" in file managers
+  scry models list                       the model lineup, what fits this computer
 
 query language (scry search):
   "exact phrase"   -word   type:photo|image|pdf|doc|video   in:FOLDER   after:2023-06
-  before:2024   year:2023   camera:canon   ext:heic   sort:date
+  before:2024   year:2023   camera:canon   lens:50mm   ext:heic   sort:date
 
 The model is a Hugging Face id or a local folder: --model, or SCRY_MODEL, or the settings file.
 Data lives in the user data folder; SCRY_HOME moves it.
